@@ -1,0 +1,31 @@
+# The two commands of the README: `make report` and `make test`. Each does its own set-up.
+#   make report [YEAR=2025] [AREAS=skolan,miljo] [PDF=0]
+#   make test           the whole suite, end-to-end tests included
+#   make test-fast      the unit tests only (skips tests marked slow)
+#   make example-data   regenerate data/example/ from data/example/generator.yml
+PY := .venv/bin/python
+YEAR ?=
+AREAS ?=
+PDF ?= 1
+
+ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
+
+.PHONY: setup report test test-fast example-data clean
+
+setup:
+	@bash scripts/setup.sh
+
+report: setup
+	$(PY) run_all.py build $(ARGS)
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+example-data: setup
+	$(PY) -m followup.example_data
+
+clean:
+	rm -rf _build .staging

@@ -1,0 +1,327 @@
+"""The whole build: validate the plan and data, execute the notebooks, assemble the book, publish.
+
+Every run works in a staging folder of its own, .staging/run-<time>-<pid>/, outside _build/:
+
+    inputs/plan.yml, inputs/data/{kolada,local}/   copies of what the notebooks read
+    rendered/<slug>.ipynb                           the template filled in for each goal area
+    book/                                           the book root: _config.yml, _toc.yml, book/ pages,
+    book/chapters/<slug>.ipynb, oversikt.ipynb      and the executed notebooks (with their figures/)
+    out/html/                                       the website
+
+_build/ is replaced by out/ only when every step has succeeded; a failed run leaves _build/ as it was
+and keeps its staging folder for inspection.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import fmt
+from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset
+from .errors import BuildError, FollowupError
+from .notebooks import check_parameters, render_template, tidy_executed
+from .plan import Plan, load_plan
+
+REPO = Path(__file__).resolve().parent.parent
+OVERVIEW = "oversikt"
+CHAPTER_DIR = "chapters"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a build reads, resolved and validated."""
+    repo: Path
+    plan: Plan
+    data: Dataset
+    year: int
+    slugs: list[str]
+
+
+def repo_paths(repo: Path) -> dict[str, Path]:
+    return {
+        "plan": repo / "data" / "plan.yml",
+        "data": repo / "data",
+        "template": repo / "notebooks" / "goal_area.ipynb",
+        "overview": repo / "notebooks" / "overview.ipynb",
+        "config": repo / "_config.yml",
+        "toc": repo / "_toc.yml",
+        "pages": repo / "book",
+        "build": repo / "_build",
+        "staging": repo / ".staging",
+    }
+
+
+# ---------------------------------------------------------------- table of contents
+
+def toc_chapter_files(toc: dict) -> list[str]:
+    files = []
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    files += [c["file"] for c in toc.get("chapters", [])]
+    return files
+
+
+def expected_toc_files(slugs) -> list[str]:
+    return [f"{CHAPTER_DIR}/{OVERVIEW}"] + [f"{CHAPTER_DIR}/{s}" for s in slugs]
+
+
+def check_toc(toc_path: Path, plan: Plan) -> dict:
+    """The committed _toc.yml must list the overview and every goal area of the plan, in plan order."""
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    have, want = toc_chapter_files(toc), expected_toc_files(plan.slugs)
+    if have != want:
+        missing = [f for f in want if f not in have]
+        extra = [f for f in have if f not in want]
+        detail = (f"missing {', '.join(missing)}; " if missing else "") + \
+                 (f"not in the plan {', '.join(extra)}; " if extra else "")
+        raise BuildError(f"{toc_path}: the chapters do not match the goal areas of {plan.path}: "
+                         f"{detail or 'wrong order; '}expected {', '.join(want)}")
+    return toc
+
+
+def subset_toc(toc: dict, slugs) -> dict:
+    keep = set(expected_toc_files(slugs))
+    out = dict(toc)
+    if "parts" in toc:
+        out["parts"] = [dict(p, chapters=[c for c in p["chapters"] if c["file"] in keep]) for p in toc["parts"]]
+        out["parts"] = [p for p in out["parts"] if p["chapters"]]
+    if "chapters" in toc:
+        out["chapters"] = [c for c in toc["chapters"] if c["file"] in keep]
+    return out
+
+
+# ---------------------------------------------------------------- validation
+
+def resolve(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None) -> Inputs:
+    """Load and validate everything a build reads; raise FollowupError naming what is wrong."""
+    p = repo_paths(repo)
+    plan = load_plan(p["plan"])
+    ds = load_dataset(choose_root(p["data"]))
+    check_plan_against_data(plan, ds)
+    check_toc(p["toc"], plan)
+    check_parameters(p["template"], "goal_area")
+    check_parameters(p["overview"], "overview")
+    first, last = ds.years
+    if year is None:
+        year = ds.latest_year
+    if not first <= year <= last:
+        raise FollowupError(f"--year {year}: the data in {ds.root} covers {first}–{last}")
+    slugs = plan.slugs
+    if areas:
+        unknown = [a for a in areas if a not in plan.slugs]
+        if unknown:
+            raise FollowupError(f"--areas: unknown goal area {', '.join(unknown)} "
+                                f"(known: {', '.join(plan.slugs)})")
+        slugs = [s for s in plan.slugs if s in areas]  # plan order, no duplicates
+    return Inputs(repo, plan, ds, year, slugs)
+
+
+# ---------------------------------------------------------------- execution
+
+def kernel_environment(repo: Path, inputs: Inputs | None = None) -> dict:
+    """Environment variables for deterministic runs; set in this process and inherited by kernels."""
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PYTHONHASHSEED": "0",
+        "MPLBACKEND": "Agg",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "TZ": "UTC",
+    }
+    if inputs is not None:
+        retrieved = datetime.fromisoformat(inputs.data.retrieved.replace("Z", "+00:00"))
+        env["SOURCE_DATE_EPOCH"] = str(int(retrieved.timestamp()))
+    return env
+
+
+def _execute(job: dict) -> tuple[str, float]:
+    """Run one notebook with papermill (in a worker process). Returns (name, seconds)."""
+    import logging
+
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    start = time.monotonic()
+    try:
+        pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
+                            kernel_name="python3", progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False)
+    except pm.PapermillExecutionError as exc:
+        tb = [ANSI.sub("", line) for line in exc.traceback]
+        tail = "\n".join("\n".join(tb).splitlines()[-8:])
+        raise BuildError(f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
+                         f"raised {exc.ename}: {exc.evalue}\n{tail}\n"
+                         f"executed notebook kept for inspection: {job['output']}") from None
+    except Exception as exc:  # kernel died, notebook unreadable, ...
+        raise BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}") from None
+    tidy_executed(Path(job["output"]))
+    return job["name"], time.monotonic() - start
+
+
+def execute_all(jobs: list[dict], workers: int, log) -> None:
+    """Execute the notebooks in parallel; the first failure stops the run."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {}
+        for job in jobs:
+            futures[pool.submit(_execute, job)] = job["name"]
+            log(f"  {job['name']:<28} queued")
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in done:
+            if f.exception() is None:
+                name, secs = f.result()
+                log(f"  {name:<28} done in {fmt.number(secs, 1)} s")
+        failed = [f for f in done if f.exception() is not None]
+        if failed:
+            for f in pending:
+                f.cancel()
+            raise failed[0].exception()
+
+
+# ---------------------------------------------------------------- assembling the book
+
+def data_description(ds: Dataset) -> str:
+    if ds.is_example:
+        return (f"**{EXAMPLE_NOTE}.** Rapporten bygger på ett exempeldataset i samma format som en hämtning "
+                f"från Kolada. Exempeldatat är påhittat och visar hur rapporten fungerar; siffrorna beskriver "
+                f"inte Borlänge kommun.")
+    date = ds.retrieved[:10]
+    return (f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}, och på kommunens egna "
+            f"uppgifter där Kolada saknar nyckeltal.")
+
+
+def report_title(inputs: Inputs) -> str:
+    return f"Uppföljning av strategiska planen {inputs.year}"
+
+
+def substitutions(inputs: Inputs) -> dict[str, str]:
+    plan, ds = inputs.plan, inputs.data
+    members = ", ".join(m["member_title"] for m in ds.groups[plan.peer_group.id]["members"])
+    areas = [plan.area(s).title for s in inputs.slugs]
+    return {
+        "report_title": report_title(inputs),
+        "report_year": str(inputs.year),
+        "plan_title": plan.title,
+        "municipality": plan.municipality.name,
+        "period": fmt.year_range(plan.period_start, plan.period_end),
+        "period_note": plan.period_assumption or "",
+        "data_description": data_description(ds),
+        "data_source": "exempeldata" if ds.is_example else f"Kolada, hämtad {ds.retrieved[:10]}",
+        "peer_group": plan.peer_group.name,
+        "peer_members": members,
+        "comparison": plan.comparison.name,
+        "goal_areas": ", ".join(areas),
+        "n_goal_areas": str(len(areas)),
+    }
+
+
+def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
+    config = yaml.safe_load(src.read_text(encoding="utf-8"))
+    config["title"] = report_title(inputs)
+    config.setdefault("parse", {})["myst_substitutions"] = substitutions(inputs)
+    options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
+    if inputs.data.is_example:
+        options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."
+    else:
+        options.pop("announcement", None)
+    dest.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def assemble(inputs: Inputs, stage: Path) -> None:
+    p = repo_paths(inputs.repo)
+    book = stage / "book"
+    shutil.copytree(p["pages"], book)
+    (book / CHAPTER_DIR).mkdir(exist_ok=True)
+    write_book_config(inputs, p["config"], book / "_config.yml")
+    toc = subset_toc(check_toc(p["toc"], inputs.plan), inputs.slugs)
+    (book / "_toc.yml").write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def copy_inputs(inputs: Inputs, stage: Path) -> None:
+    dest = stage / "inputs"
+    dest.mkdir(parents=True)
+    shutil.copy2(repo_paths(inputs.repo)["plan"], dest / "plan.yml")
+    for part in ("kolada", "local"):
+        shutil.copytree(inputs.data.root / part, dest / "data" / part)
+
+
+def jupyter_book_html(book: Path, log) -> Path:
+    """Build the website; any Sphinx warning fails the build."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(book), "--builder", "html", "-W", "-n", "--keep-going", "-q"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        out = ANSI.sub("", result.stdout + result.stderr)
+        lines = [l for l in out.splitlines() if "WARNING" in l or "ERROR" in l or "Error" in l] or \
+            out.splitlines()[-20:]
+        raise BuildError("jupyter-book build failed:\n" + "\n".join(lines[:40]))
+    return book / "_build" / "html"
+
+
+def publish(out: Path, target: Path, staging: Path) -> None:
+    """Replace target (_build/) by out in two renames; the old build is removed afterwards."""
+    old = staging / f"old-{os.getpid()}-{time.time_ns()}"
+    if target.exists():
+        target.rename(old)
+    out.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
+          jobs: int | None = None, log=print) -> Path:
+    """Validate, execute, assemble and publish the report. Returns the published _build/ folder."""
+    repo = Path(repo)
+    started = time.monotonic()
+    inputs = resolve(repo, year, areas)
+    os.environ.update(kernel_environment(repo, inputs))
+    p = repo_paths(repo)
+    source = "example data" if inputs.data.is_example else f"Kolada snapshot {inputs.data.retrieved}"
+    log(f"report year {inputs.year}, {len(inputs.slugs)} goal area(s), data: {inputs.data.root.relative_to(repo)} "
+        f"({source})")
+
+    p["staging"].mkdir(exist_ok=True)
+    stage = p["staging"] / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
+    stage.mkdir()
+    try:
+        copy_inputs(inputs, stage)
+        assemble(inputs, stage)
+        chapters = stage / "book" / CHAPTER_DIR
+        rendered = stage / "rendered"
+        rendered.mkdir()
+        common = {"report_year": inputs.year, "municipality": inputs.plan.municipality.id,
+                  "data_dir": "../../inputs/data", "plan_path": "../../inputs/plan.yml"}
+        jobs_list = []
+        for slug in inputs.slugs:
+            nb = render_template(p["template"], inputs.plan.area(slug))
+            nbformat.write(nb, rendered / f"{slug}.ipynb")
+            jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"),
+                              "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),
+                              "parameters": {**common, "goal_area": slug}})
+        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "output": str(chapters / f"{OVERVIEW}.ipynb"),
+                          "cwd": str(chapters), "parameters": common})
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
+        log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")
+        execute_all(jobs_list, workers, log)
+        log("building the website (jupyter-book)")
+        html = jupyter_book_html(stage / "book", log)
+        out = stage / "out"
+        out.mkdir()
+        html.rename(out / "html")
+        publish(out, p["build"], p["staging"])
+    except BaseException:
+        log(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+    log(f"report written to {p['build'].relative_to(repo)}/html/index.html "
+        f"in {fmt.number(time.monotonic() - started, 1)} s")
+    return p["build"]

@@ -1,0 +1,262 @@
+"""Data sets: a Kolada snapshot (fetched or example) plus local indicators, in one on-disk format.
+
+A data set is a folder with two parts (the format is documented in data/README.md):
+
+    <root>/kolada/manifest.json     source ("kolada" or "example"), retrieval time, sha256 of each file
+    <root>/kolada/values.csv        kpi,municipality,year,gender,value,status
+    <root>/kolada/kpis.json         KPI metadata as fetched (v3 keys)
+    <root>/kolada/municipalities.json   id, title, type of each municipality in the snapshot
+    <root>/kolada/groups.json       municipality groups with their members as fetched
+    <root>/local/manifest.json      source ("local" or "example"), sha256 of each file
+    <root>/local/values.csv         indicator,municipality,year,gender,value,status,source
+
+The real data set is data/ (data/kolada/ from a fetch, data/local/ from the municipality's own staff);
+the example data set is data/example/. A build uses the real one when data/kolada/ has a manifest.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError, PlanError
+
+FORMAT = "borlange-followup-data"
+FORMAT_VERSION = 1
+KOLADA_FILES = ("values.csv", "kpis.json", "municipalities.json", "groups.json")
+LOCAL_FILES = ("values.csv",)
+KOLADA_COLUMNS = ["kpi", "municipality", "year", "gender", "value", "status"]
+LOCAL_COLUMNS = ["indicator", "municipality", "year", "gender", "value", "status", "source"]
+GENDERS = ("T", "K", "M")
+MUNICIPALITY_RE = re.compile(r"^\d{4}$")
+SOURCES = {"kolada": ("kolada", "example"), "local": ("local", "example")}
+EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"
+
+
+@dataclass
+class Dataset:
+    root: Path
+    kolada_manifest: dict
+    local_manifest: dict
+    values: pd.DataFrame  # indicator, municipality, year, gender, value, status (Kolada and local together)
+    kpis: dict  # KPI id -> metadata as fetched
+    municipalities: dict  # id -> title
+    groups: dict  # id -> {"title": ..., "members": [{"member_id", "member_title"}]}
+    local_sources: dict = field(default_factory=dict)  # local indicator id -> source text
+
+    @property
+    def is_example(self) -> bool:
+        return "example" in (self.kolada_manifest["source"], self.local_manifest["source"])
+
+    @property
+    def retrieved(self) -> str:
+        return self.kolada_manifest["retrieved"]
+
+    @property
+    def latest_year(self) -> int:
+        present = self.values.dropna(subset=["value"])
+        return int(present["year"].max())
+
+    @property
+    def years(self) -> tuple[int, int]:
+        return int(self.values["year"].min()), int(self.values["year"].max())
+
+    def group_members(self, group_id: str) -> list[str]:
+        return [m["member_id"] for m in self.groups[group_id]["members"]]
+
+    def producer(self, kpi: str) -> str | None:
+        """The original producer named in the KPI description ("... Källa: SCB."), if any."""
+        description = self.kpis.get(kpi, {}).get("description") or ""
+        found = re.findall(r"Källa:\s*([^.\n]+?)\s*(?:\.|$)", description)
+        return found[-1].strip() if found else None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def choose_root(data_dir: Path) -> Path:
+    """The data set a build reads: the real snapshot (data/) if it exists, else the example (data/example/)."""
+    data_dir = Path(data_dir)
+    if (data_dir / "kolada" / "manifest.json").exists():
+        return data_dir
+    return data_dir / "example"
+
+
+def _read_json(path: Path, where: str = ""):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(path, where, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(path, where, f"not UTF-8 (byte {exc.start}); spara filen som UTF-8") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}") from None
+
+
+def read_manifest(part_dir: Path, part: str) -> dict:
+    """Read a part's manifest and check that every listed file exists with its recorded sha256."""
+    path = part_dir / "manifest.json"
+    manifest = _read_json(path)
+    if not isinstance(manifest, dict):
+        raise DataError(path, "", "expected a JSON object")
+    for key in ("format", "format_version", "source", "retrieved", "files"):
+        if key not in manifest:
+            raise DataError(path, key, "missing")
+    if manifest["format"] != FORMAT or manifest["format_version"] != FORMAT_VERSION:
+        raise DataError(path, "format", f"expected {FORMAT!r} version {FORMAT_VERSION}, "
+                                        f"got {manifest['format']!r} version {manifest['format_version']!r}")
+    if manifest["source"] not in SOURCES[part]:
+        raise DataError(path, "source", f"expected one of {', '.join(SOURCES[part])}, got {manifest['source']!r}")
+    expected = KOLADA_FILES if part == "kolada" else LOCAL_FILES
+    files = manifest["files"]
+    for name in expected:
+        if name not in files:
+            raise DataError(path, f"files.{name}", "missing from the manifest")
+        actual_path = part_dir / name
+        if not actual_path.exists():
+            raise DataError(actual_path, "", "listed in the manifest but the file is missing")
+        actual = sha256_file(actual_path)
+        if actual != files[name].get("sha256"):
+            raise DataError(actual_path, "", f"sha256 {actual[:12]}… does not match the manifest "
+                                             f"({str(files[name].get('sha256'))[:12]}…): the file was changed "
+                                             f"after the snapshot was made")
+    return manifest
+
+
+def _read_long_csv(path: Path, columns: list[str], id_column: str) -> pd.DataFrame:
+    """Read a long values table, checking every row; errors name the file, line and column."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(path, "", "file not found") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8") from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header != columns:
+        raise DataError(path, "line 1", f"expected the columns {','.join(columns)}, got {','.join(header or [])}")
+    rows, seen = [], {}
+    for line_no, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(columns):
+            raise DataError(path, f"line {line_no}", f"expected {len(columns)} fields, got {len(row)}")
+        rec = dict(zip(columns, row))
+        if not rec[id_column]:
+            raise DataError(path, f"line {line_no}, column {id_column}", "empty")
+        if not MUNICIPALITY_RE.match(rec["municipality"]):
+            raise DataError(path, f"line {line_no}, column municipality",
+                            f"expected a four-digit municipality code, got {rec['municipality']!r}")
+        try:
+            year = int(rec["year"])
+        except ValueError:
+            raise DataError(path, f"line {line_no}, column year", f"expected a year, got {rec['year']!r}") from None
+        if rec["gender"] not in GENDERS:
+            raise DataError(path, f"line {line_no}, column gender",
+                            f"expected T, K or M, got {rec['gender']!r}")
+        value = math.nan
+        if rec["value"] != "":
+            try:
+                value = float(rec["value"])
+            except ValueError:
+                hint = " (use a decimal point, not a comma)" if re.fullmatch(r"-?\d+,\d+", rec["value"]) else ""
+                raise DataError(path, f"line {line_no}, column value",
+                                f"expected a number, got {rec['value']!r}{hint}") from None
+            if not math.isfinite(value):
+                raise DataError(path, f"line {line_no}, column value", f"expected a finite number, got {rec['value']!r}")
+        elif not rec["status"]:
+            raise DataError(path, f"line {line_no}, column status",
+                            "a missing value needs its reason in the status column")
+        key = (rec[id_column], rec["municipality"], year, rec["gender"])
+        if key in seen:
+            raise DataError(path, f"line {line_no}", f"duplicate of line {seen[key]} ({', '.join(map(str, key))})")
+        seen[key] = line_no
+        rec["year"], rec["value"] = year, value
+        rows.append(rec)
+    if not rows:
+        raise DataError(path, "", "has no data rows")
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load_dataset(root) -> Dataset:
+    """Load and check a data set (see the module docstring for the layout)."""
+    root = Path(root)
+    kdir, ldir = root / "kolada", root / "local"
+    kman, lman = read_manifest(kdir, "kolada"), read_manifest(ldir, "local")
+    kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi").rename(columns={"kpi": "indicator"})
+    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator")
+    local_sources = {}
+    for ind, src in lvalues.groupby("indicator")["source"]:
+        local_sources[ind] = "; ".join(sorted(set(src)))
+    clash = set(kvalues["indicator"]) & set(lvalues["indicator"])
+    if clash:
+        raise DataError(ldir / "values.csv", "column indicator",
+                        f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}")
+    values = pd.concat([kvalues, lvalues[KOLADA_COLUMNS[:1] and ["indicator", *KOLADA_COLUMNS[1:]]]],
+                       ignore_index=True)
+    values = values.sort_values(["indicator", "municipality", "year", "gender"], ignore_index=True)
+
+    kpis = {}
+    for i, k in enumerate(_as_list(_read_json(kdir / "kpis.json"), kdir / "kpis.json")):
+        if not isinstance(k, dict) or "id" not in k or "title" not in k:
+            raise DataError(kdir / "kpis.json", f"[{i}]", "expected an object with at least id and title")
+        kpis[k["id"]] = k
+    munis = {}
+    for i, m in enumerate(_as_list(_read_json(kdir / "municipalities.json"), kdir / "municipalities.json")):
+        if not isinstance(m, dict) or "id" not in m or "title" not in m:
+            raise DataError(kdir / "municipalities.json", f"[{i}]", "expected an object with id and title")
+        munis[m["id"]] = m["title"]
+    groups = {}
+    for i, g in enumerate(_as_list(_read_json(kdir / "groups.json"), kdir / "groups.json")):
+        if not isinstance(g, dict) or not {"id", "title", "members"} <= set(g):
+            raise DataError(kdir / "groups.json", f"[{i}]", "expected an object with id, title and members")
+        groups[g["id"]] = {"title": g["title"], "members": g["members"]}
+    unknown_kpis = sorted(set(kvalues["indicator"]) - set(kpis))
+    if unknown_kpis:
+        raise DataError(kdir / "values.csv", "column kpi",
+                        f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}")
+    return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources)
+
+
+def _as_list(tree, path: Path) -> list:
+    if not isinstance(tree, list):
+        raise DataError(path, "", "expected a JSON list")
+    return tree
+
+
+def check_plan_against_data(plan, dataset: Dataset) -> None:
+    """Every indicator of the plan has data, and the plan's places exist in the data set."""
+    kdir = dataset.root / "kolada"
+    for key in ("municipality", "comparison"):
+        place = getattr(plan, key)
+        if place.id not in dataset.municipalities:
+            raise PlanError(plan.path, f"plan.{key}.id",
+                            f"municipality {place.id!r} has no entry in {kdir / 'municipalities.json'}")
+    if plan.peer_group.id not in dataset.groups:
+        raise PlanError(plan.path, "plan.peer_group.id",
+                        f"group {plan.peer_group.id!r} has no entry in {kdir / 'groups.json'}")
+    local_ids = set(dataset.local_sources)
+    for i, area in enumerate(plan.goal_areas):
+        for j, ind in enumerate(area.indicators):
+            key = f"goal_areas[{i}] ({area.slug}).indicators[{j}] ({ind.id})"
+            if ind.is_kolada and ind.id not in dataset.kpis:
+                raise PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kdir / 'kpis.json'}")
+            if not ind.is_kolada and ind.id not in local_ids:
+                raise PlanError(plan.path, key, f"local indicator {ind.id} has no values in "
+                                                f"{dataset.root / 'local' / 'values.csv'}")

@@ -1,0 +1,145 @@
+"""Trend charts: an indicator over the last years, the municipality against Riket and the peer mean.
+
+Charts are written as SVG files (vector graphics for the PDF) with deterministic bytes, and shown in the
+book through a MyST figure directive that carries the alt text, the caption and the source.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from . import analysis, fmt  # noqa: E402
+from .data import EXAMPLE_NOTE, Dataset  # noqa: E402
+from .plan import GoalArea, Indicator, Plan  # noqa: E402
+
+# Okabe–Ito colours, and a line style and marker per series: never colour alone.
+STYLES = {
+    "municipality": {"color": "#0072B2", "linestyle": "-", "marker": "o", "linewidth": 2.4},
+    "national": {"color": "#D55E00", "linestyle": "--", "marker": "s", "linewidth": 1.6},
+    "peers": {"color": "#009E73", "linestyle": ":", "marker": "^", "linewidth": 1.8},
+}
+
+
+def setup() -> None:
+    """Matplotlib settings for deterministic, readable SVG charts."""
+    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
+    matplotlib.rcParams.update({
+        "svg.hashsalt": "borlange-followup",  # fixed ids inside the SVG
+        "svg.fonttype": "none",  # text stays text: searchable, selectable in the PDF
+        "figure.dpi": 100,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+    })
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")
+
+
+def md_escape(text: str) -> str:
+    """Text as literal MyST Markdown (data such as KPI descriptions is text, never markup)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def axis_formatter(unit: str, decimals: int) -> FuncFormatter:
+    share = fmt.is_share(unit)
+
+    def label(x, _pos):
+        d = decimals if abs(x - round(x)) > 1e-9 else 0
+        return fmt.percent(x, d) if share else fmt.number(x, d)
+
+    return FuncFormatter(label)
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: Path  # the SVG file written
+    name: str  # the label of the figure, e.g. fig-skolan-n15428
+    alt: str
+    caption: str  # MyST Markdown
+
+    def directive(self, relative_to: Path) -> str:
+        rel = Path(self.path).relative_to(relative_to).as_posix()
+        return (f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: 100%\n\n"
+                f"{self.caption}\n:::\n")
+
+
+def source_text(ds: Dataset, plan: Plan, ind: Indicator, computed: bool = True) -> str:
+    """The source line: raw values credited to Kolada (and its producer); computed values as our own."""
+    if ind.is_kolada:
+        producer = ds.producer(ind.id)
+        text = f"Källa: Kolada, {ind.id}" + (f" ({producer})" if producer else "") + "."
+        if computed:
+            text += (" Medelvärde för liknande kommuner: egen beräkning på data från Kolada.")
+        return text
+    return f"Källa: {ds.local_sources.get(ind.id, ind.supplier)} (lokal uppgift)."
+
+
+def _label(value: float, unit: str, decimals: int) -> str:
+    return fmt.value(value, unit, decimals)
+
+
+def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: int, out_dir: Path) -> Figure:
+    """Draw the indicator's trend and write it as SVG under out_dir; return the figure's text parts."""
+    first_year = max(ds.years[0], year - analysis.TREND_YEARS + 1)
+    years = list(range(first_year, year + 1))
+    muni = plan.municipality
+    own = analysis.series(ds, ind.id, muni.id).set_index("year").reindex(years)
+    lines = [("municipality", muni.name, own["value"].tolist())]
+    if ind.is_kolada:
+        nat = analysis.series(ds, ind.id, plan.comparison.id).set_index("year").reindex(years)
+        lines.append(("national", plan.comparison.name, nat["value"].tolist()))
+        peers = analysis.peer_mean_series(ds, ind.id, plan.peer_group.id, years)
+        lines.append(("peers", "Liknande kommuner (medel)", [p.value for p in peers]))
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    drawn = []
+    for key, label, values in lines:
+        if all(math.isnan(v) for v in values):
+            continue
+        ax.plot(years, values, label=label, markersize=5, **STYLES[key])
+        drawn.append((label, values))
+    ax.set_title(ind.short_title, loc="left")
+    ax.set_ylabel(ind.unit)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(first_year - 0.4, year + 0.4)
+    ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
+    if ind.unit.startswith("andel") or ind.unit == "antal":
+        ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    if ds.is_example:
+        fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{area.slug}-{ind.id.lower()}.svg"
+    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+
+    # Alt text: what the chart shows, with the first and last values of each line.
+    parts = []
+    for label, values in drawn:
+        known = [(y, v) for y, v in zip(years, values) if not math.isnan(v)]
+        (y0, v0), (y1, v1) = known[0], known[-1]
+        parts.append(f"{label} {_label(v0, ind.unit, ind.decimals)} år {y0} och "
+                     f"{_label(v1, ind.unit, ind.decimals)} år {y1}")
+    alt = (f"Linjediagram: {ind.short_title} ({ind.unit}), {fmt.year_range(first_year, year)}. "
+           + ("; ".join(parts) + "." if parts else "Inga värden finns för perioden."))
+    gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
+            for y, v in zip(years, own["value"].tolist()) if math.isnan(v)]
+
+    compared = " jämfört med riket och liknande kommuner" if ind.is_kolada else ""
+    caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {fmt.year_range(first_year, year)}."
+    if gaps:
+        caption += f" Värde saknas för {md_escape(muni.name)}: {md_escape(', '.join(gaps))}."
+    caption += f" {md_escape(source_text(ds, plan, ind))}"
+    if ds.is_example:
+        caption += f" **{EXAMPLE_NOTE}.**"
+    return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)

@@ -1,0 +1,81 @@
+"""The notebook template and executed notebooks.
+
+The goal-area template (notebooks/goal_area.ipynb) is one notebook for all ten goal areas. Its Markdown
+cells hold headings whose anchors must carry the goal area's slug and text that comes from the plan, so
+before papermill executes it, `render_template` fills the placeholders `{{ slug }}`, `{{ title }}`,
+`{{ goal }}` and `{{ focus }}` from the plan file. Papermill then injects the parameters and executes it,
+and `tidy_executed` hides the parameter cells from the reader and removes what differs between runs
+(timestamps, durations, absolute paths).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from .errors import BuildError
+from .plan import GoalArea
+
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+NOTEBOOK_PARAMETERS = {
+    "goal_area": {"report_year", "goal_area", "municipality", "data_dir", "plan_path"},
+    "overview": {"report_year", "municipality", "data_dir", "plan_path"},
+}
+
+
+def placeholders(area: GoalArea) -> dict[str, str]:
+    return {"slug": area.slug, "title": area.title, "goal": area.goal, "focus": area.focus}
+
+
+def render_template(template: Path, area: GoalArea) -> nbformat.NotebookNode:
+    """The template with its Markdown placeholders filled in for one goal area."""
+    nb = nbformat.read(template, as_version=4)
+    values = placeholders(area)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+
+        def fill(match, i=i):
+            name = match.group(1)
+            if name not in values:
+                raise BuildError(f"{template}: cell {i}: unknown placeholder {{{{ {name} }}}} "
+                                 f"(known: {', '.join(sorted(values))})")
+            return values[name]
+
+        cell.source = PLACEHOLDER.sub(fill, cell.source)
+    return nb
+
+
+def parameter_names(notebook: Path) -> set[str]:
+    """The names assigned in the cell tagged `parameters`."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", cell.source, flags=re.M))
+    raise BuildError(f"{notebook}: no cell tagged 'parameters'")
+
+
+def check_parameters(notebook: Path, kind: str) -> None:
+    """Papermill only warns about an unknown parameter: make a mismatch an error."""
+    have, want = parameter_names(notebook), NOTEBOOK_PARAMETERS[kind]
+    if have != want:
+        raise BuildError(f"{notebook}: the parameters cell defines {', '.join(sorted(have)) or 'nothing'}; "
+                         f"expected {', '.join(sorted(want))}")
+
+
+def tidy_executed(path: Path) -> None:
+    """Hide the parameter cells and drop run-specific metadata from an executed notebook, in place."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+        cell.metadata.pop("execution", None)
+        pm = cell.metadata.get("papermill")
+        if pm is not None:
+            cell.metadata["papermill"] = {k: v for k, v in pm.items() if k in ("exception", "status")}
+    pm = nb.metadata.get("papermill", {})
+    nb.metadata["papermill"] = {"parameters": pm.get("parameters", {}),
+                                "version": pm.get("version")}
+    nbformat.write(nb, path)

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""The analysts' command line: build the annual follow-up of Borlänge kommun's strategic plan.
+
+    python run_all.py build [--year YEAR] [--areas slug,slug,...] [--jobs N]
+    python run_all.py            (same as build)
+
+It validates the plan (data/plan.yml) and the data (data/kolada + data/local when a real snapshot exists,
+otherwise the example data in data/example), executes one notebook per goal area and the overview with
+papermill, and builds the website with Jupyter Book into _build/html/. A failure stops the run with a
+non-zero exit and a message naming the goal area and what failed; _build/ is then left as it was.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from followup.build import REPO, build
+from followup.errors import FollowupError
+
+
+def parse_areas(text: str) -> list[str]:
+    areas = [a.strip() for a in text.split(",") if a.strip()]
+    if not areas:
+        raise argparse.ArgumentTypeError("expected one or more goal-area slugs separated by commas")
+    return areas
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_all.py", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Examples:\n  python run_all.py build\n"
+                                       "  python run_all.py build --year 2024 --areas skolan,miljo")
+    sub = p.add_subparsers(dest="command")
+    b = sub.add_parser("build", help="validate, execute the notebooks and build the website (default)")
+    b.add_argument("--year", type=int, help="report year (default: the latest year in the data)")
+    b.add_argument("--areas", type=parse_areas,
+                   help="comma-separated goal-area slugs to build (default: all, in plan order)")
+    b.add_argument("--jobs", type=int, help="notebooks executed in parallel (default: the number of cores)")
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "build")
+    args = parser().parse_args(argv)
+    try:
+        build(REPO, year=args.year, areas=args.areas, jobs=args.jobs)
+    except FollowupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; _build/ is unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set-up used by `make report` and `make test`: installs what is missing, nothing more.
+#  1. Debian packages: python3-venv (if `python3 -m venv` cannot work) and chromium (the PDF).
+#     This needs Debian/Ubuntu and root or sudo.
+#  2. A virtual environment in .venv with the exact pins of requirements.txt.
+# Re-running is cheap: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+PYTHON=${PYTHON:-python3}
+STAMP="$VENV/.requirements.sha256"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "setup: '$*' needs root; run as root or install sudo" >&2; exit 1
+  fi
+}
+
+apt_updated=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: the Debian package(s) $* are missing and this is not a Debian/Ubuntu system; install them by hand" >&2
+    exit 1
+  fi
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+command -v "$PYTHON" >/dev/null 2>&1 || apt_install python3 python3-venv
+if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  apt_install python3-venv
+fi
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  exit 0
+fi
+echo "setup: creating $VENV from requirements.txt (about a minute the first time)"
+rm -rf "$VENV"
+"$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+"$VENV/bin/python" -m pip check
+echo "$want" > "$STAMP"
