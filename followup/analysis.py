@@ -91,6 +91,8 @@ def missing_reason(ds: Dataset, indicator: Indicator, municipality: str, year: i
         period, due = meta.get("publ_period"), meta.get("publication_date")
         if period and str(period).isdigit() and int(period) <= year:
             return f"ej publicerat än, väntas {due}" if due else "ej publicerat än"
+        if not period:
+            return "ej publicerat; Kolada anger inget datum för nästa publicering"
         return "uppgift saknas i Kolada"
     return "uppgift saknas i den lokala filen"
 
@@ -119,9 +121,8 @@ def summarise(ds: Dataset, plan: Plan, indicator: Indicator, year: int,
     muni = municipality or plan.municipality.id
     last = latest(ds, indicator.id, muni, up_to=year)
     prev = latest(ds, indicator.id, muni, up_to=year, before=last.year) if last else None
-    note = ""
-    if last is None or last.year < year:
-        note = f"{year}: {missing_reason(ds, indicator, muni, year)}"
+    gap_years = range(last.year + 1 if last else max(ds.years[0], year - TREND_YEARS + 1), year + 1)
+    note = "; ".join(f"{y}: {missing_reason(ds, indicator, muni, y)}" for y in gap_years)
     national, national_reason, peers = None, "", None
     if last is not None and indicator.is_kolada:
         national = point(ds, indicator.id, plan.comparison.id, last.year)
@@ -137,8 +138,12 @@ def _with_reason(text: str, reason: str) -> str:
     return f"{text} ({reason})" if reason and text == fmt.DASH else text
 
 
-INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde", "Senaste år", "Föregående värde", "Föregående år",
-                     "Förändring", "Riket", "Liknande kommuner, medel", "Kommentar"]
+INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde (år)", "Föregående värde (år)", "Förändring", "Riket",
+                     "Liknande kommuner, medel", "Kommentar"]
+
+
+def _value_year(p: Point | None, unit: str, decimals: int) -> str:
+    return f"{fmt.value(p.value, unit, decimals)} ({p.year})" if p else fmt.DASH
 
 
 def indicator_table_display(summaries: list[IndicatorSummary]) -> pd.DataFrame:
@@ -160,10 +165,8 @@ def indicator_table_display(summaries: list[IndicatorSummary]) -> pd.DataFrame:
         rows.append({
             "Indikator": ind.short_title,
             "Enhet": unit,
-            "Senaste värde": fmt.value(last.value, unit, d) if last else fmt.DASH,
-            "Senaste år": str(last.year) if last else fmt.DASH,
-            "Föregående värde": fmt.value(prev.value, unit, d) if prev else fmt.DASH,
-            "Föregående år": str(prev.year) if prev else fmt.DASH,
+            "Senaste värde (år)": _value_year(last, unit, d),
+            "Föregående värde (år)": _value_year(prev, unit, d),
             "Förändring": fmt.value_change(s.change, unit, d),
             "Riket": _with_reason(fmt.value(s.national.value, unit, d) if s.national else fmt.DASH,
                                   s.national_reason),

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,7 +33,8 @@ from .errors import BuildError, FollowupError
 from .notebooks import check_parameters, render_template, tidy_executed
 from .plan import Plan, load_plan
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
+PACKAGE_ROOT = REPO  # put on the kernels' PYTHONPATH so notebooks can import followup
 OVERVIEW = "oversikt"
 CHAPTER_DIR = "chapters"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -61,6 +62,12 @@ def repo_paths(repo: Path) -> dict[str, Path]:
         "build": repo / "_build",
         "staging": repo / ".staging",
     }
+
+
+def say(line: str) -> None:
+    """Print one whole line at once (worker processes share the terminal)."""
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), (line + "\n").encode("utf-8"))
 
 
 # ---------------------------------------------------------------- table of contents
@@ -130,10 +137,11 @@ def resolve(repo: Path = REPO, year: int | None = None, areas: list[str] | None 
 
 # ---------------------------------------------------------------- execution
 
-def kernel_environment(repo: Path, inputs: Inputs | None = None) -> dict:
+def kernel_environment(inputs: Inputs | None = None) -> dict:
     """Environment variables for deterministic runs; set in this process and inherited by kernels."""
     env = {
-        "PYTHONPATH": os.pathsep.join([str(repo), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(
+            [str(PACKAGE_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])),
         "PYTHONHASHSEED": "0",
         "MPLBACKEND": "Agg",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -152,6 +160,10 @@ def _execute(job: dict) -> tuple[str, float]:
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
+    with open(job["log"], "ab") as log_file:
+        os.dup2(log_file.fileno(), 2)
+    say(f"  {job['name']:<28} started")
     start = time.monotonic()
     try:
         pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
@@ -175,17 +187,16 @@ def execute_all(jobs: list[dict], workers: int, log) -> None:
         futures = {}
         for job in jobs:
             futures[pool.submit(_execute, job)] = job["name"]
-            log(f"  {job['name']:<28} queued")
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in done:
-            if f.exception() is None:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in sorted(done, key=lambda f: futures[f]):
+                if f.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise f.exception()
                 name, secs = f.result()
-                log(f"  {name:<28} done in {fmt.number(secs, 1)} s")
-        failed = [f for f in done if f.exception() is not None]
-        if failed:
-            for f in pending:
-                f.cancel()
-            raise failed[0].exception()
+                log(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
 
 
 # ---------------------------------------------------------------- assembling the book
@@ -201,7 +212,7 @@ def data_description(ds: Dataset) -> str:
 
 
 def report_title(inputs: Inputs) -> str:
-    return f"Uppföljning av strategiska planen {inputs.year}"
+    return f"Uppföljning {inputs.year} av {inputs.plan.title}"
 
 
 def substitutions(inputs: Inputs) -> dict[str, str]:
@@ -278,12 +289,12 @@ def publish(out: Path, target: Path, staging: Path) -> None:
 
 
 def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
-          jobs: int | None = None, log=print) -> Path:
+          jobs: int | None = None, log=say) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder."""
     repo = Path(repo)
     started = time.monotonic()
     inputs = resolve(repo, year, areas)
-    os.environ.update(kernel_environment(repo, inputs))
+    os.environ.update(kernel_environment(inputs))
     p = repo_paths(repo)
     source = "example data" if inputs.data.is_example else f"Kolada snapshot {inputs.data.retrieved}"
     log(f"report year {inputs.year}, {len(inputs.slugs)} goal area(s), data: {inputs.data.root.relative_to(repo)} "
@@ -304,10 +315,10 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
         for slug in inputs.slugs:
             nb = render_template(p["template"], inputs.plan.area(slug))
             nbformat.write(nb, rendered / f"{slug}.ipynb")
-            jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"),
+            jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"), "log": str(stage / "kernels.log"),
                               "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),
                               "parameters": {**common, "goal_area": slug}})
-        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "output": str(chapters / f"{OVERVIEW}.ipynb"),
+        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
                           "cwd": str(chapters), "parameters": common})
         workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
         log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")

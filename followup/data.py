@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import math
 import re
@@ -83,6 +84,38 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 16), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    """Rows as CSV text in the data format: UTF-8, comma-separated, "\n" line ends."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def json_text(tree) -> str:
+    return json.dumps(tree, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_part(folder: Path, files: dict[str, str], source: str, retrieved: str, note: str = "",
+               extra: dict | None = None) -> None:
+    """Write one part of a data set (kolada/ or local/): its files and a manifest with their sha256."""
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "source": source,
+        "retrieved": retrieved,
+        **({"note": note} if note else {}),
+        **(extra or {}),
+        "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
+                  for name in sorted(files)},
+    }
+    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8", newline="\n")
 
 
 def choose_root(data_dir: Path) -> Path:

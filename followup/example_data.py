@@ -11,9 +11,6 @@ gives byte-identical files on every machine and Python version.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import random
 import shutil
 import tempfile
@@ -22,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .data import FORMAT, FORMAT_VERSION, KOLADA_COLUMNS, LOCAL_COLUMNS, sha256_file
+from .data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
 
 ROOT = Path(__file__).resolve().parent.parent
 KPI_FACTS = ("id", "title", "description", "is_divided_by_gender", "municipality_type", "auspice",
@@ -102,34 +99,6 @@ def local_rows(spec: dict) -> list[dict]:
     return rows
 
 
-def _csv(rows: list[dict], columns: list[str]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
-def _json(tree) -> str:
-    return json.dumps(tree, ensure_ascii=False, indent=1) + "\n"
-
-
-def _write_part(folder: Path, files: dict[str, str], source: str, retrieved: str, note: str) -> None:
-    folder.mkdir(parents=True)
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8", newline="\n")
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "source": source,
-        "retrieved": retrieved,
-        "note": note,
-        "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-                  for name in sorted(files)},
-    }
-    (folder / "manifest.json").write_text(_json(manifest), encoding="utf-8", newline="\n")
-
-
 def generate(spec_path: Path, out: Path) -> None:
     """Write out/kolada/ and out/local/ from the spec; the old folders are replaced only on success."""
     spec = yaml.safe_load(Path(spec_path).read_text(encoding="utf-8"))
@@ -140,13 +109,13 @@ def generate(spec_path: Path, out: Path) -> None:
             "Inte officiell statistik.")
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         tmp = Path(tmp)
-        _write_part(tmp / "kolada", {
-            "values.csv": _csv(rows, KOLADA_COLUMNS),
-            "kpis.json": _json(kpis),
-            "municipalities.json": _json(sorted(spec["municipalities"], key=lambda m: m["id"])),
-            "groups.json": _json(spec["groups"]),
+        write_part(tmp / "kolada", {
+            "values.csv": csv_text(rows, KOLADA_COLUMNS),
+            "kpis.json": json_text(kpis),
+            "municipalities.json": json_text(sorted(spec["municipalities"], key=lambda m: m["id"])),
+            "groups.json": json_text(spec["groups"]),
         }, "example", spec["retrieved"], note)
-        _write_part(tmp / "local", {"values.csv": _csv(local_rows(spec), LOCAL_COLUMNS)},
+        write_part(tmp / "local", {"values.csv": csv_text(local_rows(spec), LOCAL_COLUMNS)},
                     "example", spec["retrieved"], note)
         for part in ("kolada", "local"):
             old = out / f".{part}.old"

@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from . import analysis, fmt  # noqa: E402
 from .data import EXAMPLE_NOTE, Dataset  # noqa: E402
@@ -100,7 +100,7 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
         peers = analysis.peer_mean_series(ds, ind.id, plan.peer_group.id, years)
         lines.append(("peers", "Liknande kommuner (medel)", [p.value for p in peers]))
 
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
     drawn = []
     for key, label, values in lines:
         if all(math.isnan(v) for v in values):
@@ -109,12 +109,11 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
         drawn.append((label, values))
     ax.set_title(ind.short_title, loc="left")
     ax.set_ylabel(ind.unit)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xticks(years, [str(y) for y in years], fontsize=9)
     ax.set_xlim(first_year - 0.4, year + 0.4)
     ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
-    if ind.unit.startswith("andel") or ind.unit == "antal":
-        ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
+    ax.margins(y=0.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
     if ds.is_example:
         fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
     fig.tight_layout()
