@@ -41,7 +41,7 @@ def setup() -> None:
     })
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~$])")
 
 
 def md_escape(text: str) -> str:
@@ -87,11 +87,18 @@ def _label(value: float, unit: str, decimals: int) -> str:
     return fmt.value(value, unit, decimals)
 
 
+def _first_value_year(ds: Dataset, indicator: str, year: int) -> int:
+    """The first year any place has a value: a series that starts late is not drawn as years of gaps."""
+    v = ds.values
+    rows = v[(v["indicator"] == indicator) & (v["year"] <= year)].dropna(subset=["value"])
+    return int(rows["year"].min()) if len(rows) else year
+
+
 def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: int, out_dir: Path) -> Figure:
     """Draw the indicator's trend and write it as SVG under out_dir; return the figure's text parts."""
-    first_year = max(ds.years[0], year - analysis.TREND_YEARS + 1)
-    years = list(range(first_year, year + 1))
     muni = plan.municipality
+    first_year = max(ds.years[0], year - analysis.TREND_YEARS + 1, _first_value_year(ds, ind.id, year))
+    years = list(range(first_year, year + 1))
     own = analysis.series(ds, ind.id, muni.id).set_index("year").reindex(years)
     lines = [("municipality", muni.name, own["value"].tolist())]
     if ind.is_kolada:

@@ -1,0 +1,82 @@
+import math
+
+import pytest
+
+from followup import analysis
+from followup.data import load_dataset
+from followup.plan import load_plan
+
+NB, MINUS = "\u00a0", "\u2212"
+
+
+@pytest.fixture
+def ctx(tiny_dataset, tiny_plan):
+    return load_dataset(tiny_dataset), load_plan(tiny_plan)
+
+
+def test_peer_mean_uses_the_members_that_have_a_value(ctx):
+    ds, _ = ctx
+    mean = analysis.peer_mean(ds, "N00001", "G1", 2024)
+    assert mean.value == pytest.approx(50.0)  # (40 + 60) / 2; the third member has no value
+    assert (mean.n, mean.of) == (2, 3)
+
+
+def test_peer_mean_without_values_is_missing(ctx):
+    ds, _ = ctx
+    mean = analysis.peer_mean(ds, "N00001", "G1", 2022)
+    assert math.isnan(mean.value) and mean.n == 0
+
+
+def test_latest_and_previous(ctx):
+    ds, plan = ctx
+    s = analysis.summarise(ds, plan, plan.area("skolan").indicators[0], 2024)
+    assert (s.latest.year, s.latest.value) == (2024, 51.0)
+    assert (s.previous.year, s.previous.value) == (2023, 52.5)
+    assert s.change == pytest.approx(-1.5)
+    assert s.national.missing and s.national_reason == "Uppgift saknas"
+    assert s.peers.value == pytest.approx(50.0)
+    assert s.note == ""
+
+
+def test_report_year_before_the_latest_value(ctx):
+    ds, plan = ctx
+    s = analysis.summarise(ds, plan, plan.area("skolan").indicators[0], 2023)
+    assert (s.latest.year, s.previous.year) == (2023, 2022)
+    assert s.national.value == 56.0
+
+
+def test_not_yet_published(ctx):
+    ds, plan = ctx
+    s = analysis.summarise(ds, plan, plan.area("skolan").indicators[1], 2024)  # N00002: publ_period 2024
+    assert s.latest.year == 2023 and s.previous is None and math.isnan(s.change)
+    assert s.note == "2024: ej publicerat än, väntas 2026-05-01"
+
+
+def test_the_indicator_table(ctx):
+    ds, plan = ctx
+    table = analysis.indicator_table_display(
+        [analysis.summarise(ds, plan, ind, 2024) for ind in plan.area("skolan").indicators])
+    assert list(table.columns) == analysis.INDICATOR_COLUMNS
+    share, count, local = table.to_dict("records")
+    assert share == {
+        "Indikator": "Testandel", "Enhet": "andel (%)",
+        "Senaste värde (år)": f"51,0{NB}% (2024)", "Föregående värde (år)": f"52,5{NB}% (2023)",
+        "Förändring": f"{MINUS}1,5{NB}p.e.", "Riket": "– (Uppgift saknas)",
+        "Liknande kommuner, medel": f"50,0{NB}% (2 av 3)", "Kommentar": ""}
+    assert count["Senaste värde (år)"] == f"1{NB}500 (2023)"
+    assert count["Föregående värde (år)"] == "–" and count["Förändring"] == "–"
+    assert count["Riket"] == f"1{NB}200"
+    assert count["Kommentar"] == "2024: ej publicerat än, väntas 2026-05-01"
+    assert local["Riket"] == "– (lokal uppgift, finns inte för riket)"
+    assert local["Senaste värde (år)"] == "10 (2024)"
+
+
+def test_table_html_escapes_text_and_has_a_fixed_id(ctx):
+    import pandas as pd
+
+    df = pd.DataFrame([{"Indikator": "<script>alert(1)</script>", "Värde": "1"}])
+    html = analysis.table_html(df, "tab-test", "Rubrik <b>")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Rubrik &lt;b&gt;" in html
+    assert 'id="T_tab-test"' in html
+    assert html == analysis.table_html(df, "tab-test", "Rubrik <b>")

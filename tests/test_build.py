@@ -1,0 +1,145 @@
+"""End-to-end: run_all.py builds the website from a copy of the project with the example data."""
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from followup.build import build
+from followup.plan import load_plan
+
+from conftest import REPO, make_project
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, example_dataset):
+    """One full build, shared by the tests that only read it."""
+    project = make_project(tmp_path_factory.mktemp("project"), example_dataset)
+    lines = []
+    build(project, log=lines.append)
+    return project, lines
+
+
+def page(project: Path, name: str) -> str:
+    return (project / "_build" / "html" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def test_website_has_start_page_overview_and_ten_chapters(built):
+    project, lines = built
+    plan = load_plan(project / "data" / "plan.yml")
+    assert len(plan.slugs) == 10
+    index = page(project, "index")
+    assert "Uppföljning 2025 av Borlänge kommuns strategiska plan" in index
+    assert "2023–2026" in index and "exempeldata" in index.lower()
+    overview = page(project, "chapters/oversikt")
+    assert 'id="T_tab-oversikt"' in overview
+    for area in plan.goal_areas:
+        html = page(project, f"chapters/{area.slug}")
+        assert f'id="{area.slug}"' in html and f'id="{area.slug}-indikatorer"' in html
+        assert area.goal.split(",")[0] in html
+        assert f'id="T_tab-{area.slug}-indikatorer"' in html
+        figures = re.findall(r'<figure[^>]*id="(fig-[^"]+)"', html)
+        assert figures == [f"fig-{area.slug}-{ind.id.lower()}" for ind in area.indicators]
+        assert html.count('<img alt="Linjediagram:') == len(area.indicators)
+        assert html.count("Källa: Kolada") + html.count("lokal uppgift") >= len(area.indicators)
+        for ind in area.indicators:
+            assert ind.short_title in html
+            assert (project / "_build" / "html" / "_images" / f"{area.slug}-{ind.id.lower()}.svg").exists()
+    assert any("finished" in line for line in lines)
+
+
+def test_no_code_or_parameters_are_shown(built):
+    project, _ = built
+    for path in (project / "_build" / "html" / "chapters").glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert "cell_input" not in html, path.name
+        assert "report_year" not in html and "Parameters" not in html, path.name
+
+
+def test_example_data_is_marked_on_every_page_and_figure(built):
+    project, _ = built
+    pages = [project / "_build" / "html" / "index.html",
+             *(project / "_build" / "html" / "chapters").glob("*.html")]
+    assert len(pages) == 12
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        assert 'bd-header-announcement__content">Exempeldata – inte officiell statistik.' in html, path
+        captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, flags=re.S)
+        assert html.count("<figure") == len(captions), path
+        assert all("Exempeldata – inte officiell statistik." in c for c in captions), path
+
+
+def test_no_absolute_paths_in_the_website(built):
+    project, _ = built
+    for path in (project / "_build" / "html").rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".svg", ".js"):
+            assert str(project) not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        h.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, str(REPO / "run_all.py"), *args], capture_output=True, text=True)
+
+
+def test_subset_and_year(tmp_path, example_dataset):
+    project = make_project(tmp_path / "p", example_dataset)
+    result = run_cli("build", "--project", str(project), "--year", "2024", "--areas", "miljo")
+    assert result.returncode == 0, result.stderr
+    chapters = sorted(p.name for p in (project / "_build" / "html" / "chapters").glob("*.html"))
+    assert chapters == ["miljo.html", "oversikt.html"]
+    assert "Uppföljning 2024" in page(project, "index")
+
+
+def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, example_dataset):
+    project = make_project(tmp_path / "p", example_dataset)
+    assert run_cli("build", "--project", str(project), "--areas", "skolan").returncode == 0
+    before = tree_hash(project / "_build")
+    import nbformat
+
+    template = project / "notebooks" / "goal_area.ipynb"
+    nb = nbformat.read(template, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'if goal_area == "trygghet":\n    raise ValueError("trasig cell för test")'))
+    nbformat.write(nb, template)
+    result = run_cli("build", "--project", str(project), "--areas", "skolan,trygghet")
+    assert result.returncode == 1
+    assert "goal area trygghet: cell" in result.stderr and "trasig cell för test" in result.stderr
+    assert "_build/ is unchanged" in result.stdout + result.stderr
+    assert tree_hash(project / "_build") == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--areas", "skola"], "unknown goal area skola"),
+    (["--year", "2031"], "--year 2031: the data"),
+])
+def test_bad_arguments_are_named(tmp_path, example_dataset, args, message):
+    project = make_project(tmp_path / "p", example_dataset)
+    result = run_cli("build", "--project", str(project), *args)
+    assert result.returncode == 1 and message in result.stderr
+    assert not (project / "_build").exists()
+
+
+def test_bad_plan_stops_before_any_work(tmp_path, example_dataset):
+    project = make_project(tmp_path / "p", example_dataset)
+    plan = project / "data" / "plan.yml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("id: N15428", "id: N15429"), encoding="utf-8")
+    result = run_cli("build", "--project", str(project))
+    assert result.returncode == 1
+    assert "plan.yml: goal_areas[0] (skolan).indicators[0] (N15429): KPI N15429 has no entry" in result.stderr
+
+
+def test_help():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "build" in result.stdout and "--year" in run_cli("build", "--help").stdout

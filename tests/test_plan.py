@@ -1,0 +1,209 @@
+import shutil
+
+import pytest
+import yaml
+
+from followup.data import check_plan_against_data, load_dataset
+from followup.errors import PlanError
+from followup.plan import load_plan
+
+from conftest import REPO, TINY_PLAN
+
+SLUGS = ["skolan", "vard-och-omsorg", "trygghet", "boende", "naringsliv-och-arbete", "kultur-och-fritid",
+         "miljo", "digital-utveckling", "segregation", "kommunen-som-arbetsgivare"]
+
+
+@pytest.fixture
+def plan_copy(tmp_path):
+    path = tmp_path / "plan.yml"
+    shutil.copy(REPO / "data" / "plan.yml", path)
+    return path
+
+
+def test_the_shipped_plan_loads(plan_copy):
+    plan = load_plan(plan_copy)
+    assert plan.slugs == SLUGS
+    assert (plan.period_start, plan.period_end) == (2023, 2026)
+    assert "antar" in plan.period_assumption
+    assert plan.municipality.id == "2081" and plan.peer_group.id == "G37343" and plan.comparison.id == "0000"
+    for area in plan.goal_areas:
+        assert 3 <= len(area.indicators) <= 6
+        assert area.goal.startswith("Vi ska")
+    vard = plan.area("vard-och-omsorg")
+    assert "mötas med" in vard.focus and "mötasmed" not in vard.focus  # glued words are mended
+    assert "Vi ska bygga" in vard.focus
+    local = [ind for _, ind in plan.indicators() if not ind.is_kolada]
+    assert {i.id for i in local} >= {"bostader-fardigstallda"} and all(i.supplier for i in local)
+
+
+def test_the_shipped_plan_matches_the_example_data(plan_copy, example_dataset):
+    check_plan_against_data(load_plan(plan_copy), load_dataset(example_dataset))
+
+
+def write(tmp_path, tree_or_text):
+    path = tmp_path / "plan.yml"
+    text = tree_or_text if isinstance(tree_or_text, str) else yaml.safe_dump(tree_or_text, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def tiny():
+    return yaml.safe_load(TINY_PLAN)
+
+
+def expect_error(tmp_path, tree, key, message):
+    path = write(tmp_path, tree)
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert info.value.key == key
+    assert message in info.value.message
+    assert str(path) in str(info.value)  # the message names the file
+    return info.value
+
+
+def test_unknown_key(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][1]["colour"] = "red"
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[1] (N00002).colour", "unknown key")
+
+
+def test_unknown_top_level_key(tmp_path):
+    tree = tiny()
+    tree["goals"] = []
+    expect_error(tmp_path, tree, "goals", "unknown key")
+
+
+def test_missing_field(tmp_path):
+    tree = tiny()
+    del tree["goal_areas"][0]["indicators"][0]["higher_is_better"]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).higher_is_better",
+                 "missing (expected true or false)")
+
+
+def test_missing_goal(tmp_path):
+    tree = tiny()
+    del tree["goal_areas"][0]["goal"]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).goal", "missing")
+
+
+def test_wrong_type(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][0]["decimals"] = "one"
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).decimals", "expected an integer")
+
+
+def test_yes_is_not_a_string(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["title"] = True
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).title", "expected a string")
+
+
+def test_duplicate_indicator_id(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][1]["id"] = "N00001"
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[1] (N00001).id", "duplicate indicator id")
+
+
+def test_duplicate_indicator_id_across_goal_areas(tmp_path):
+    tree = tiny()
+    second = yaml.safe_load(yaml.safe_dump(tree["goal_areas"][0]))
+    second["slug"] = "miljo"
+    tree["goal_areas"].append(second)
+    expect_error(tmp_path, tree, "goal_areas[1] (miljo).indicators[0] (N00001).id", "already in goal_areas[0]")
+
+
+def test_duplicate_slug(tmp_path):
+    tree = tiny()
+    second = yaml.safe_load(yaml.safe_dump(tree["goal_areas"][0]))
+    second["indicators"] = [dict(i, id=i["id"] + "0" if i["source"] == "local" else i["id"][:-1] + "9")
+                            for i in second["indicators"]]
+    tree["goal_areas"].append(second)
+    expect_error(tmp_path, tree, "goal_areas[1] (skolan).slug", "duplicate slug")
+
+
+def test_too_few_indicators(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"] = tree["goal_areas"][0]["indicators"][:2]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators", "expected 3 to 6 indicators, got 2")
+
+
+def test_bad_kolada_id(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][0]["id"] = "X123"
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (X123).id", "not a Kolada KPI id")
+
+
+def test_local_indicator_needs_a_supplier(tmp_path):
+    tree = tiny()
+    del tree["goal_areas"][0]["indicators"][2]["supplier"]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing")
+
+
+def test_unknown_source(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][0]["source"] = "scb"
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).source", "'kolada' or 'local'")
+
+
+def test_bad_slug(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["slug"] = "Skolan 2"
+    expect_error(tmp_path, tree, "goal_areas[0] (Skolan 2).slug", "not a slug")
+
+
+def test_period_ends_before_it_starts(tmp_path):
+    tree = tiny()
+    tree["plan"]["period"] = {"start": 2026, "end": 2023}
+    expect_error(tmp_path, tree, "plan.period.end", "before it starts")
+
+
+def test_schema_version(tmp_path):
+    tree = tiny()
+    tree["schema_version"] = 2
+    expect_error(tmp_path, tree, "schema_version", "expected 1")
+
+
+def test_not_yaml(tmp_path):
+    path = write(tmp_path, "schema_version: 1\nplan: [unclosed\n")
+    with pytest.raises(PlanError, match="not valid YAML") as info:
+        load_plan(path)
+    assert info.value.key.startswith("line ")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(PlanError, match="not found"):
+        load_plan(tmp_path / "nope.yml")
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "plan.yml"
+    path.write_bytes(TINY_PLAN.replace("Borlänge", "Borl\u00e4nge").encode("latin-1"))
+    with pytest.raises(PlanError, match="save the file as UTF-8"):
+        load_plan(path)
+
+
+def test_indicator_without_data(tmp_path, tiny_dataset):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][1]["id"] = "N99999"
+    plan = load_plan(write(tmp_path, tree))
+    with pytest.raises(PlanError) as info:
+        check_plan_against_data(plan, load_dataset(tiny_dataset))
+    assert info.value.key == "goal_areas[0] (skolan).indicators[1] (N99999)"
+    assert "KPI N99999 has no entry in" in info.value.message and "kpis.json" in info.value.message
+
+
+def test_local_indicator_without_data(tmp_path, tiny_dataset):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][2]["id"] = "lokal-b"
+    plan = load_plan(write(tmp_path, tree))
+    with pytest.raises(PlanError, match="local indicator lokal-b has no values"):
+        check_plan_against_data(plan, load_dataset(tiny_dataset))
+
+
+def test_unknown_peer_group(tmp_path, tiny_dataset):
+    tree = tiny()
+    tree["plan"]["peer_group"]["id"] = "G999"
+    plan = load_plan(write(tmp_path, tree))
+    with pytest.raises(PlanError) as info:
+        check_plan_against_data(plan, load_dataset(tiny_dataset))
+    assert info.value.key == "plan.peer_group.id"
