@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--areas", type=parse_areas,
                    help="comma-separated goal-area slugs to build (default: all, in plan order)")
     b.add_argument("--jobs", type=int, help="notebooks executed in parallel (default: the number of cores)")
+    b.add_argument("--no-pdf", dest="pdf", action="store_false",
+                   help="build the website only, without the PDF (quicker)")
     b.add_argument("--project", type=Path, default=REPO,
                    help="folder with data/, notebooks/, book/, _config.yml and _toc.yml (default: this repository)")
     return p
@@ -48,7 +50,7 @@ def main(argv=None) -> int:
         argv.insert(0, "build")
     args = parser().parse_args(argv)
     try:
-        build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs)
+        build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf)
     except FollowupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import fmt
+from . import fmt, pdf
 from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset
 from .errors import BuildError, FollowupError
 from .notebooks import check_parameters, render_template, tidy_executed
@@ -236,10 +236,26 @@ def substitutions(inputs: Inputs) -> dict[str, str]:
     }
 
 
-def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
+def pdf_name(year: int) -> str:
+    return f"arsuppfoljning-{year}.pdf"
+
+
+def pdf_headings(inputs: Inputs) -> list[str]:
+    """Headings the PDF's bookmarks must show as written (see followup.pdf)."""
+    return [report_title(inputs), *(inputs.plan.area(s).title for s in inputs.slugs),
+            "Fokus för att uppnå målsättningen", "Utveckling över tid", "Så läser du rapporten"]
+
+
+def pdf_link(inputs: Inputs) -> str:
+    name = pdf_name(inputs.year)
+    return f"Rapporten finns också som PDF: [{name}]({name})."
+
+
+def write_book_config(inputs: Inputs, src: Path, dest: Path, pdf: str = "") -> None:
+    """The staged _config.yml: the committed one with this build's title, substitutions and banner."""
     config = yaml.safe_load(src.read_text(encoding="utf-8"))
     config["title"] = report_title(inputs)
-    config.setdefault("parse", {})["myst_substitutions"] = substitutions(inputs)
+    config.setdefault("parse", {})["myst_substitutions"] = {**substitutions(inputs), "pdf_link": pdf}
     options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
     if inputs.data.is_example:
         options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."
@@ -248,11 +264,49 @@ def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
     dest.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+PRINT_CSS = """\
+/* Made by followup.build for this report: the PDF's page layout (Chromium prints the single-page build). */
+@media print {
+  @page {
+    size: A4;
+    margin: 20mm 17mm 18mm 17mm;
+    @top-center { content: "%(header)s"; font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #555; }
+    @bottom-center { content: "Sida " counter(page) " av " counter(pages);
+                     font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #555; }
+  }
+  html { font-size: 9pt; }
+  .bd-header, .bd-header-announcement, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer,
+  .bd-footer-article, .bd-footer-content, .prev-next-area, .header-article, #jb-print-toc,
+  .headerlink, .bd-search, .search-button-field { display: none !important; }
+  /* Page breaks are ignored inside flex containers: lay the page out as plain blocks. */
+  .bd-container, .bd-container__inner, .bd-page-width, .bd-main, .bd-content, .bd-article-container,
+  .bd-article { display: block !important; max-width: none !important; width: auto !important;
+                margin: 0 !important; padding: 0 !important; }
+  /* Each chapter (the overview and every goal area) starts on a new page. */
+  %(chapters)s { break-before: page; }
+  h1, h2, h3, caption, figcaption { break-after: avoid; }
+  table, figure, .cell_output { break-inside: avoid; }
+  figure img { width: 100%%; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def print_css(inputs: Inputs) -> str:
+    header = report_title(inputs)
+    if inputs.data.is_example:
+        header += f" · {EXAMPLE_NOTE}"
+    chapters = ", ".join(f"section#{name}" for name in [OVERVIEW, *inputs.slugs])
+    return PRINT_CSS % {"header": header.replace("\\", "\\\\").replace('"', '\\"'), "chapters": chapters}
+
+
 def assemble(inputs: Inputs, stage: Path) -> None:
     p = repo_paths(inputs.repo)
     book = stage / "book"
     shutil.copytree(p["pages"], book)
     (book / CHAPTER_DIR).mkdir(exist_ok=True)
+    (book / "_static").mkdir(exist_ok=True)
+    (book / "_static" / "print.css").write_text(print_css(inputs), encoding="utf-8")
     write_book_config(inputs, p["config"], book / "_config.yml")
     toc = subset_toc(check_toc(p["toc"], inputs.plan), inputs.slugs)
     (book / "_toc.yml").write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -266,17 +320,16 @@ def copy_inputs(inputs: Inputs, stage: Path) -> None:
         shutil.copytree(inputs.data.root / part, dest / "data" / part)
 
 
-def jupyter_book_html(book: Path, log) -> Path:
-    """Build the website; any Sphinx warning fails the build."""
+def jupyter_book(book: Path, builder: str) -> Path:
+    """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(book), "--builder", "html", "-W", "-n", "--keep-going", "-q"]
+    cmd = [str(jb), "build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         out = ANSI.sub("", result.stdout + result.stderr)
-        lines = [l for l in out.splitlines() if "WARNING" in l or "ERROR" in l or "Error" in l] or \
-            out.splitlines()[-20:]
-        raise BuildError("jupyter-book build failed:\n" + "\n".join(lines[:40]))
-    return book / "_build" / "html"
+        lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join((lines or out.splitlines()[-20:])[:40]))
+    return book / "_build" / builder
 
 
 def publish(out: Path, target: Path, staging: Path) -> None:
@@ -289,7 +342,7 @@ def publish(out: Path, target: Path, staging: Path) -> None:
 
 
 def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
-          jobs: int | None = None, log=say) -> Path:
+          jobs: int | None = None, with_pdf: bool = True, log=say) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder."""
     repo = Path(repo)
     started = time.monotonic()
@@ -323,10 +376,22 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
         workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
         log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")
         execute_all(jobs_list, workers, log)
-        log("building the website (jupyter-book)")
-        html = jupyter_book_html(stage / "book", log)
-        out = stage / "out"
+        book, out = stage / "book", stage / "out"
         out.mkdir()
+        link = ""
+        if with_pdf:
+            log("building the single-page version (jupyter-book) and printing the PDF (chromium)")
+            single = jupyter_book(book, "singlehtml")
+            pdf_path = out / "pdf" / pdf_name(inputs.year)
+            pdf.print_to_pdf(single / "index.html", pdf_path)
+            pdf.finish(pdf_path, pdf_headings(inputs), {"Title": report_title(inputs), "Author": "Borlänge kommun",
+                                                        "Subject": inputs.plan.title},
+                       epoch=int(os.environ["SOURCE_DATE_EPOCH"]))
+            shutil.copy2(pdf_path, book / pdf_path.name)  # the website offers it as a download too
+            link = pdf_link(inputs)
+            write_book_config(inputs, p["config"], book / "_config.yml", pdf=link)
+        log("building the website (jupyter-book)")
+        html = jupyter_book(book, "html")
         html.rename(out / "html")
         publish(out, p["build"], p["staging"])
     except BaseException:

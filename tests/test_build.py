@@ -3,6 +3,7 @@ import hashlib
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,48 @@ def test_bad_plan_stops_before_any_work(tmp_path, example_dataset):
 def test_help():
     result = run_cli("--help")
     assert result.returncode == 0 and "build" in result.stdout and "--year" in run_cli("build", "--help").stdout
+
+
+def test_pdf(built):
+    from pypdf import PdfReader
+
+    from followup.pdf import bookmark_titles
+
+    project, _ = built
+    path = project / "_build" / "pdf" / "arsuppfoljning-2025.pdf"
+    reader = PdfReader(str(path))
+    n = len(reader.pages)
+    assert 12 <= n <= 120  # start page, overview, ten chapters, each at least a page
+    for pdf_page in reader.pages:
+        width, height = float(pdf_page.mediabox.width), float(pdf_page.mediabox.height)
+        assert abs(width - 595) < 2 and abs(height - 842) < 2  # A4 in points
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "sv" and root["/MarkInfo"]["/Marked"] and "/StructTreeRoot" in root
+    assert reader.metadata.title == "Uppföljning 2025 av Borlänge kommuns strategiska plan"
+    text = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]  # ligatures
+    assert "Sida 1 av " + str(n) in text[0] and f"Sida {n} av {n}" in text[-1]
+    assert all("Exempeldata – inte officiell statistik" in t for t in text)  # the running header
+    plan = load_plan(project / "data" / "plan.yml")
+    titles = bookmark_titles(path)
+    for area in plan.goal_areas:
+        assert area.title in titles
+        # the chapter starts a page: running header, page number, then the chapter's title and "Mål"
+        assert any(t.splitlines()[2:4] == [area.title, "Mål"] for t in text), area.title
+    assert not [t for t in titles if len(t) % 2 == 0 and t[: len(t) // 2] == t[len(t) // 2:]]
+    assert 20_000 < path.stat().st_size < 20_000_000
+    links = [a.get_object().get("/A", {}) for p in reader.pages for a in p.get("/Annots") or []]
+    assert not [str(a["/URI"]) for a in links if "/URI" in a]  # no file:// (or any outside) links
+    # the website offers the same PDF
+    downloads = list((project / "_build" / "html" / "_downloads").rglob("arsuppfoljning-2025.pdf"))
+    assert len(downloads) == 1 and downloads[0].read_bytes() == path.read_bytes()
+    assert 'href="_downloads/' in page(project, "index") and "arsuppfoljning-2025.pdf</span></a>" in page(project, "index")
+
+
+def test_nothing_is_loaded_from_another_host(built):
+    project, _ = built
+    loads = re.compile(r"<(?:script|img|link|iframe|source|video|audio)\b[^>]*\b(?:src|href)=\"(?!#)([^\"]+)\"")
+    for path in (project / "_build" / "html").rglob("*.html"):
+        for url in loads.findall(path.read_text(encoding="utf-8")):
+            assert not re.match(r"^(?:[a-z]+:)?//", url), f"{path.name} loads {url}"
+    for path in (project / "_build" / "html" / "_static").rglob("*.css"):
+        assert not re.search(r"@import\s+url\(\s*['\"]?https?:", path.read_text(encoding="utf-8")), path

@@ -1,0 +1,99 @@
+"""The PDF: headless Chromium prints the single-page build; pypdf tidies the result.
+
+Chromium makes a tagged A4 PDF with /Lang sv and bookmarks from the headings (the page size, running
+header and "Sida X av Y" come from the print stylesheet the build writes). Two flaws of its bookmarks are
+repaired afterwards: a heading moved to the next page by a keep-with-next rule gets its title twice
+("IndikatorerIndikatorer"), and a heading that wraps over two lines loses the space at the line break
+("Borlängekommuns"). Both are restored from the headings the report is known to have.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+
+from .errors import BuildError
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--log-level=3", "--no-pdf-header-footer", "--generate-pdf-document-outline"]
+
+
+def find_chromium() -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise BuildError("chromium not found: it makes the PDF. Run `make setup` (installs the Debian "
+                         "package chromium), or build without the PDF: --no-pdf / make report PDF=0")
+    return chromium
+
+
+def print_to_pdf(page: Path, pdf: Path, timeout: int = 180) -> None:
+    """Print a local HTML page to PDF with headless Chromium, offline, with a fresh profile."""
+    chromium = find_chromium()
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
+               page.resolve().as_uri()]
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"chromium did not finish printing {page.name} within {timeout} s") from None
+    if result.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        raise BuildError(f"chromium could not print the PDF (exit {result.returncode}):\n{result.stderr[-2000:]}")
+
+
+def repaired_title(title: str, known: dict[str, str]) -> str:
+    """The heading a bookmark title stands for: doubled or space-less titles mapped back to the heading."""
+    half = len(title) // 2
+    if len(title) % 2 == 0 and title[:half] == title[half:]:
+        title = title[:half]
+    return known.get("".join(title.split()), title)
+
+
+def _outline_items(item):
+    while item is not None:
+        item = item.get_object()
+        yield item
+        if "/First" in item:
+            yield from _outline_items(item["/First"])
+        item = item.get("/Next")
+
+
+def finish(pdf: Path, headings: list[str], metadata: dict[str, str], epoch: int | None = None) -> list[str]:
+    """Repair the bookmarks and set the document information; returns the bookmark titles."""
+    writer = PdfWriter(clone_from=str(pdf))
+    known = {"".join(h.split()): h for h in headings}
+    titles = []
+    outlines = writer._root_object.get("/Outlines")
+    if outlines is not None and "/First" in outlines:
+        for item in _outline_items(outlines["/First"]):
+            title = repaired_title(str(item["/Title"]), known)
+            item[NameObject("/Title")] = TextStringObject(title)
+            titles.append(title)
+    info = {f"/{k}": v for k, v in metadata.items()}
+    if epoch is not None:
+        stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("D:%Y%m%d%H%M%SZ")
+        info.update({"/CreationDate": stamp, "/ModDate": stamp})
+    writer.add_metadata(info)
+    tmp = pdf.with_suffix(".tmp.pdf")
+    writer.write(str(tmp))
+    tmp.replace(pdf)
+    return titles
+
+
+def bookmark_titles(pdf: Path) -> list[str]:
+    reader = PdfReader(str(pdf))
+
+    def walk(items):
+        for x in items:
+            if isinstance(x, list):
+                yield from walk(x)
+            else:
+                yield str(x["/Title"])
+
+    return list(walk(reader.outline))
