@@ -1,5 +1,5 @@
 # The two commands of the README: `make report` and `make test`. Each does its own set-up.
-#   make report [YEAR=2025] [AREAS=skolan,miljo] [PDF=0]
+#   make report [YEAR=2025] [AREAS=skolan,miljo] [PDF=0]   (PDF=0: the website only)
 #   make test           the whole suite, end-to-end tests included
 #   make test-fast      the unit tests only (skips tests marked slow)
 #   make example-data   regenerate data/example/ from data/example/generator.yml

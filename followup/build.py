@@ -286,6 +286,10 @@ PRINT_CSS = """\
   %(chapters)s { break-before: page; }
   h1, h2, h3, caption, figcaption { break-after: avoid; }
   table, figure, .cell_output { break-inside: avoid; }
+  /* The overview's table is longer than a page: let it run on, with its header row repeated. */
+  section#oversikt table, section#oversikt .cell_output { break-inside: auto; }
+  thead { display: table-header-group; }
+  tr { break-inside: avoid; }
   figure img { width: 100%%; }
   a { color: inherit; text-decoration: none; }
 }

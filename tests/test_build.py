@@ -119,6 +119,8 @@ def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, examp
     assert "goal area trygghet: cell" in result.stderr and "trasig cell för test" in result.stderr
     assert "_build/ is unchanged" in result.stdout + result.stderr
     assert tree_hash(project / "_build") == before
+    kept = re.search(r"executed notebook kept for inspection: (\S+)", result.stderr).group(1)
+    assert Path(kept).exists() and ".staging" in kept and "trasig cell" in Path(kept).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, message", [
