@@ -77,6 +77,32 @@ def peer_mean(ds: Dataset, indicator: str, group: str, year: int, gender: str = 
     return PeerMean(year, value, len(rows), len(members))
 
 
+def peer_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> tuple[int, int] | None:
+    """The municipality's rank among itself and its peers in a year (1 = best, by the indicator's
+    direction), over those that have a value; None when the municipality has none."""
+    places = [plan.municipality.id, *ds.group_members(plan.peer_group.id)]
+    v = ds.values
+    rows = v[(v["indicator"] == indicator.id) & (v["gender"] == "T") & (v["year"] == year)
+             & v["municipality"].isin(places)].dropna(subset=["value"])
+    own = rows[rows["municipality"] == plan.municipality.id]
+    if own.empty:
+        return None
+    mine = float(own["value"].iloc[0])
+    better = (rows["value"] > mine) if indicator.higher_is_better else (rows["value"] < mine)
+    return int(better.sum()) + 1, len(rows)
+
+
+def gender_split(ds: Dataset, indicator: Indicator, municipality: str, up_to: int):
+    """(year, women, men) for the latest year up to `up_to` that has both values; None without a split."""
+    women = series(ds, indicator.id, municipality, "K").dropna(subset=["value"]).set_index("year")["value"]
+    men = series(ds, indicator.id, municipality, "M").dropna(subset=["value"]).set_index("year")["value"]
+    years = sorted(y for y in set(women.index) & set(men.index) if y <= up_to)
+    if not years:
+        return None
+    y = years[-1]
+    return int(y), float(women[y]), float(men[y])
+
+
 def peer_mean_series(ds: Dataset, indicator: str, group: str, years, gender: str = "T") -> list[PeerMean]:
     return [peer_mean(ds, indicator, group, y, gender) for y in years]
 
@@ -106,6 +132,7 @@ class IndicatorSummary:
     national: Point | None  # Riket in the latest year
     national_reason: str
     peers: PeerMean | None  # the peer mean in the latest year
+    rank: tuple[int, int] | None  # rank among the municipality and its peers in the latest year
     note: str  # why the report year has no value, or why nothing is shown
 
     @property
@@ -123,15 +150,16 @@ def summarise(ds: Dataset, plan: Plan, indicator: Indicator, year: int,
     prev = latest(ds, indicator.id, muni, up_to=year, before=last.year) if last else None
     gap_years = range(last.year + 1 if last else max(ds.years[0], year - TREND_YEARS + 1), year + 1)
     note = "; ".join(f"{y}: {missing_reason(ds, indicator, muni, y)}" for y in gap_years)
-    national, national_reason, peers = None, "", None
+    national, national_reason, peers, rank = None, "", None, None
     if last is not None and indicator.is_kolada:
         national = point(ds, indicator.id, plan.comparison.id, last.year)
         if national.missing:
             national_reason = national.status or "inget värde för riket i Kolada"
         peers = peer_mean(ds, indicator.id, plan.peer_group.id, last.year)
+        rank = peer_rank(ds, plan, indicator, last.year)
     elif last is not None:
         national_reason = "lokal uppgift, finns inte för riket"
-    return IndicatorSummary(indicator, year, last, prev, national, national_reason, peers, note)
+    return IndicatorSummary(indicator, year, last, prev, national, national_reason, peers, rank, note)
 
 
 def _with_reason(text: str, reason: str) -> str:
@@ -139,7 +167,7 @@ def _with_reason(text: str, reason: str) -> str:
 
 
 INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde (år)", "Föregående värde (år)", "Förändring", "Riket",
-                     "Liknande kommuner, medel", "Kommentar"]
+                     "Liknande kommuner, medel", "Rang bland liknande", "Kommentar"]
 
 
 def _value_year(p: Point | None, unit: str, decimals: int) -> str:
@@ -171,6 +199,7 @@ def indicator_table_display(summaries: list[IndicatorSummary]) -> pd.DataFrame:
             "Riket": _with_reason(fmt.value(s.national.value, unit, d) if s.national else fmt.DASH,
                                   s.national_reason),
             "Liknande kommuner, medel": peers,
+            "Rang bland liknande": f"{s.rank[0]} av {s.rank[1]}" if s.rank else fmt.DASH,
             "Kommentar": s.note,
         })
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)

@@ -30,6 +30,8 @@ import yaml
 from . import fmt, pdf
 from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset
 from .errors import BuildError, FollowupError
+from .chapter import goal_verdict
+from .commentary import chapter_text, commentary_path, load_commentary, missing_actions
 from .notebooks import check_parameters, render_template, tidy_executed
 from .plan import Plan, load_plan
 
@@ -59,6 +61,7 @@ def repo_paths(repo: Path) -> dict[str, Path]:
         "config": repo / "_config.yml",
         "toc": repo / "_toc.yml",
         "pages": repo / "book",
+        "commentary": repo / "book" / "commentary",
         "build": repo / "_build",
         "staging": repo / ".staging",
     }
@@ -307,7 +310,7 @@ def print_css(inputs: Inputs) -> str:
 def assemble(inputs: Inputs, stage: Path) -> None:
     p = repo_paths(inputs.repo)
     book = stage / "book"
-    shutil.copytree(p["pages"], book)
+    shutil.copytree(p["pages"], book, ignore=shutil.ignore_patterns("commentary"))
     (book / CHAPTER_DIR).mkdir(exist_ok=True)
     (book / "_static").mkdir(exist_ok=True)
     (book / "_static" / "print.css").write_text(print_css(inputs), encoding="utf-8")
@@ -322,6 +325,28 @@ def copy_inputs(inputs: Inputs, stage: Path) -> None:
     shutil.copy2(repo_paths(inputs.repo)["plan"], dest / "plan.yml")
     for part in ("kolada", "local"):
         shutil.copytree(inputs.data.root / part, dest / "data" / part)
+    year_dir = repo_paths(inputs.repo)["commentary"] / str(inputs.year)
+    (dest / "commentary" / str(inputs.year)).mkdir(parents=True)
+    for slug in inputs.slugs:
+        src = year_dir / f"{slug}.md"
+        if src.exists():
+            shutil.copy2(src, dest / "commentary" / str(inputs.year) / src.name)
+
+
+def commentaries(inputs: Inputs, log) -> dict[str, str]:
+    """Each goal area's commentary as its chapter shows it; warns where "ej uppfyllt" has no actions."""
+    root = repo_paths(inputs.repo)["commentary"]
+    texts = {}
+    for slug in inputs.slugs:
+        area = inputs.plan.area(slug)
+        c = load_commentary(root, inputs.year, slug)
+        goal = goal_verdict(root, inputs.plan, inputs.data, inputs.year, area)
+        if missing_actions(c, goal.shown):
+            where = commentary_path(root, inputs.year, slug).relative_to(inputs.repo)
+            log(f"warning: {slug} is judged 'ej uppfyllt' but {where} describes no actions "
+                f"(a '## Åtgärder' section); the chapter says 'Åtgärder saknas'")
+        texts[slug] = chapter_text(c, inputs.year, goal.shown)
+    return texts
 
 
 def jupyter_book(book: Path, builder: str) -> Path:
@@ -367,10 +392,12 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
         rendered = stage / "rendered"
         rendered.mkdir()
         common = {"report_year": inputs.year, "municipality": inputs.plan.municipality.id,
-                  "data_dir": "../../inputs/data", "plan_path": "../../inputs/plan.yml"}
+                  "data_dir": "../../inputs/data", "plan_path": "../../inputs/plan.yml",
+                  "commentary_dir": "../../inputs/commentary"}
+        texts = commentaries(inputs, log)
         jobs_list = []
         for slug in inputs.slugs:
-            nb = render_template(p["template"], inputs.plan.area(slug))
+            nb = render_template(p["template"], inputs.plan.area(slug), texts[slug])
             nbformat.write(nb, rendered / f"{slug}.ipynb")
             jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"), "log": str(stage / "kernels.log"),
                               "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),

@@ -1,15 +1,18 @@
 """What the notebooks call: a goal area's chapter and the overview, as displayed outputs.
 
 The notebooks stay thin: they load a context with their parameters and call one function per section.
+Every number in a sentence here is filled in from computed values; no number is typed by hand.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from . import analysis, figures, fmt
+from . import analysis, assessment, figures, fmt
+from .commentary import load_commentary
 from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset
 from .errors import FollowupError
 from .figures import md_escape
@@ -24,9 +27,10 @@ class Context:
     data: Dataset
     year: int
     municipality: str
+    commentary_dir: Path
 
     @classmethod
-    def load(cls, plan_path, data_dir, report_year: int, municipality: str) -> "Context":
+    def load(cls, plan_path, data_dir, report_year: int, municipality: str, commentary_dir) -> "Context":
         plan = load_plan(plan_path)
         ds = load_dataset(data_dir)
         check_plan_against_data(plan, ds)
@@ -34,14 +38,25 @@ class Context:
             raise FollowupError(f"municipality {municipality!r}: the plan {plan_path} is for "
                                 f"{plan.municipality.name} ({plan.municipality.id})")
         figures.setup()
-        return cls(plan, ds, int(report_year), municipality)
+        return cls(plan, ds, int(report_year), municipality, Path(commentary_dir))
 
     def summaries(self, area: GoalArea) -> list[analysis.IndicatorSummary]:
         return [analysis.summarise(self.data, self.plan, ind, self.year, self.municipality)
                 for ind in area.indicators]
 
+    def verdicts(self, area: GoalArea) -> tuple[list[assessment.Verdict], assessment.GoalVerdict]:
+        verdicts = [assessment.assess(self.data, self.plan, ind, self.year) for ind in area.indicators]
+        c = load_commentary(self.commentary_dir, self.year, area.slug)
+        return verdicts, assessment.roll_up(area, verdicts, c.override, c.justification)
+
     def example_note(self) -> str:
         return f" **{EXAMPLE_NOTE}.**" if self.data.is_example else ""
+
+
+def goal_verdict(commentary_dir, plan: Plan, ds: Dataset, year: int, area: GoalArea) -> assessment.GoalVerdict:
+    """The goal area's verdict as shown (with the analyst's override, if any): used by the build too."""
+    ctx = Context(plan, ds, year, plan.municipality.id, Path(commentary_dir))
+    return ctx.verdicts(area)[1]
 
 
 def sources_paragraph(ctx: Context, indicators) -> str:
@@ -58,18 +73,47 @@ def sources_paragraph(ctx: Context, indicators) -> str:
         parts.append(text + ".")
     for i in local:
         parts.append(f"Källa för {i.short_title.lower()}: {ctx.data.local_sources.get(i.id, i.supplier)}.")
-    parts.append("Förändring och medelvärde för liknande kommuner: egen beräkning på data från Kolada.")
+    parts.append("Förändring, medelvärde och rang bland liknande kommuner, bedömningar: egen beräkning på data "
+                 "från Kolada.")
     return md_escape(" ".join(parts))
+
+
+def _table(df: pd.DataFrame, table_id: str, caption: str) -> None:
+    display(HTML(analysis.table_html(df, table_id, caption)))
+
+
+def show_assessment(ctx: Context, slug: str) -> None:
+    """The goal area's verdict with its rule, and each indicator's verdict with its rule and inputs."""
+    area = ctx.plan.area(slug)
+    verdicts, goal = ctx.verdicts(area)
+    lines = [f"**Bedömning {ctx.year}: {assessment.label(goal.shown)}.** {md_escape(goal.met_text)}."]
+    if goal.override:
+        lines.append(f"Beräknad bedömning: {assessment.label(goal.verdict)}. Bedömningen har justerats av "
+                     f"analytiker. Motivering: {md_escape(goal.justification)}")
+    lines.append(md_escape(goal.wording))
+    display(Markdown("\n\n".join(lines)))
+    rows = [{"Indikator": v.indicator.short_title, "Bedömning": assessment.label(v.verdict),
+             "Bedömt år": str(v.year) if v.year else fmt.DASH, "Regel och underlag": v.wording}
+            for v in verdicts]
+    _table(pd.DataFrame(rows), f"tab-{slug}-bedomning",
+           f"Bedömning av indikatorerna för {area.title} {ctx.year}")
+    display(Markdown("Varje indikator bedöms på det senaste året med värde till och med "
+                     f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
+                     + ctx.example_note()))
 
 
 def show_indicator_table(ctx: Context, slug: str) -> None:
     area = ctx.plan.area(slug)
     table = analysis.indicator_table_display(ctx.summaries(area))
     caption = f"Indikatorer för {area.title}, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}"
-    display(HTML(analysis.table_html(table, f"tab-{slug}-indikatorer", caption)))
-    notes = [sources_paragraph(ctx, area.indicators)]
+    # Why values are missing goes in a list under the table (a column would make the table too wide).
+    _table(table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption)
+    missing = [f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
+               for _, row in table.iterrows() if row["Kommentar"]]
+    notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
+    notes.append(sources_paragraph(ctx, area.indicators))
     notes.append("Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
-                 "Riket och liknande kommuner avser samma år som det senaste värdet. "
+                 "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
                  "Liknande kommuner: " + md_escape(_peer_names(ctx)) + ".")
     display(Markdown("\n\n".join(notes) + ctx.example_note()))
 
@@ -79,34 +123,103 @@ def _peer_names(ctx: Context) -> str:
     return ", ".join(m["member_title"] for m in group["members"])
 
 
+def show_directions(ctx: Context, slug: str) -> None:
+    """Direction of travel, kept apart from the verdict: against the previous value and the period's start."""
+    area = ctx.plan.area(slug)
+    rows = []
+    for ind in area.indicators:
+        prev, start = assessment.directions(ctx.data, ctx.plan, ind, ctx.year)
+        rows.append({"Indikator": ind.short_title, "Mot föregående värde": prev.text,
+                     f"Mot planperiodens start ({ctx.plan.period_start})": start.text,
+                     "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals)
+                     .lstrip("+") if ind.unchanged_within else "0"})
+    _table(pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}")
+    display(Markdown("Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
+                     "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()))
+
+
+def show_gender(ctx: Context, slug: str) -> None:
+    """Women and men, and the gap, for the indicators that have the split."""
+    area = ctx.plan.area(slug)
+    rows = []
+    for ind in area.indicators:
+        g = analysis.gender_split(ctx.data, ind, ctx.municipality, ctx.year)
+        if g is None:
+            continue
+        year, women, men = g
+        rows.append({"Indikator": ind.short_title, "År": str(year),
+                     "Kvinnor": fmt.value(women, ind.unit, ind.decimals),
+                     "Män": fmt.value(men, ind.unit, ind.decimals),
+                     "Skillnad (kvinnor − män)": fmt.value_change(women - men, ind.unit, ind.decimals)})
+    if not rows:
+        display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
+        return
+    _table(pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden")
+    display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
+
+
+def change_sentence(ctx: Context, summary: analysis.IndicatorSummary) -> str:
+    """"Värdet ökade från 78,1 % år 2024 till 81,3 % år 2025." from the computed values."""
+    ind, last, prev = summary.indicator, summary.latest, summary.previous
+    if last is None:
+        return f"{ind.short_title}: inget värde till och med {ctx.year}."
+    now = f"{fmt.value(last.value, ind.unit, ind.decimals)} år {last.year}"
+    if prev is None:
+        return f"{ind.short_title}: {now}; inget tidigare värde att jämföra med."
+    before = f"{fmt.value(prev.value, ind.unit, ind.decimals)} år {prev.year}"
+    if fmt.value(last.value, ind.unit, ind.decimals) == fmt.value(prev.value, ind.unit, ind.decimals):
+        return f"{ind.short_title}: värdet var oförändrat, {now}."
+    verb = "ökade" if last.value > prev.value else "minskade"
+    return f"{ind.short_title}: värdet {verb} från {before} till {now}."
+
+
 def show_trends(ctx: Context, slug: str, figure_dir: str = FIGURE_DIR) -> None:
     area = ctx.plan.area(slug)
-    for ind in area.indicators:
+    for ind, summary in zip(area.indicators, ctx.summaries(area)):
+        display(Markdown(md_escape(change_sentence(ctx, summary))))
         fig = figures.trend_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
         display(Markdown(fig.directive(Path("."))))
+        if ind.target.rule == "cumulative":
+            verdict = assessment.assess(ctx.data, ctx.plan, ind, ctx.year)
+            fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
+            display(Markdown(md_escape(verdict.wording)))
+            display(Markdown(fig.directive(Path("."))))
 
 
-OVERVIEW_COLUMNS = ["Målområde", "Indikator", "Senaste värde", "År", "Förändring", "Riket"]
+OVERVIEW_COLUMNS = ["Målområde", "Indikator", "Bedömning", "Senaste värde", "År", "Förändring", "Riket"]
 
 
 def show_overview(ctx: Context) -> None:
-    rows = []
+    goal_rows, matrix, rows = [], [], []
     for area in ctx.plan.goal_areas:
-        for s in ctx.summaries(area):
+        verdicts, goal = ctx.verdicts(area)
+        shown = assessment.label(goal.shown) + (" (justerad)" if goal.override else "")
+        goal_rows.append({"Målområde": area.title, "Bedömning": shown, "Indikatorer": goal.met_text,
+                          "Kan ej bedömas": str(goal.counts[assessment.UNKNOWN])})
+        cells = {assessment.label(v): "; ".join(x.indicator.short_title for x in verdicts if x.verdict == v)
+                 or fmt.DASH for v in assessment.VERDICTS}
+        matrix.append({"Målområde": area.title, **cells})
+        for s, v in zip(ctx.summaries(area), verdicts):
             ind, d = s.indicator, s.indicator.decimals
             rows.append({
                 "Målområde": area.title,
                 "Indikator": ind.short_title,
+                "Bedömning": assessment.label(v.verdict),
                 "Senaste värde": fmt.value(s.latest.value, ind.unit, d) if s.latest else fmt.DASH,
                 "År": str(s.latest.year) if s.latest else fmt.DASH,
                 "Förändring": fmt.value_change(s.change, ind.unit, d),
                 "Riket": fmt.value(s.national.value, ind.unit, d) if s.national else fmt.DASH,
             })
-    import pandas as pd
-
-    table = pd.DataFrame(rows, columns=OVERVIEW_COLUMNS)
-    caption = (f"Alla målområden och deras indikatorer, {ctx.plan.municipality.name}, "
-               f"senaste värde till och med {ctx.year}")
-    display(HTML(analysis.table_html(table, "tab-oversikt", caption)))
+    _table(pd.DataFrame(goal_rows), "tab-oversikt-malomraden",
+           f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}")
+    counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in assessment.VERDICTS}
+    display(Markdown(md_escape(
+        f"Av {len(rows)} indikatorer är {counts[assessment.MET]} uppfyllda, {counts[assessment.PARTLY]} delvis "
+        f"uppfyllda och {counts[assessment.NOT_MET]} ej uppfyllda; {counts[assessment.UNKNOWN]} kan ej bedömas.")
+        + ctx.example_note()))
+    _table(pd.DataFrame(matrix), "tab-oversikt-matris", f"Indikatorernas bedömning per målområde {ctx.year}")
+    _table(pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), "tab-oversikt",
+           f"Alla målområden och deras indikatorer, {ctx.plan.municipality.name}, "
+           f"senaste värde till och med {ctx.year}")
     all_inds = [ind for _, ind in ctx.plan.indicators()]
     display(Markdown(sources_paragraph(ctx, all_inds) + ctx.example_note()))

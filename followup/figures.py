@@ -87,6 +87,21 @@ def _label(value: float, unit: str, decimals: int) -> str:
     return fmt.value(value, unit, decimals)
 
 
+def _segments(years: list[int], values: list[float], breaks) -> list[tuple[list[int], list[float]]]:
+    """The series cut at each break, so that no line joins values across a series break."""
+    cuts = [b.year for b in breaks]
+    out, cur_y, cur_v = [], [], []
+    for y, v in zip(years, values):
+        if y in cuts and cur_y:
+            out.append((cur_y, cur_v))
+            cur_y, cur_v = [], []
+        cur_y.append(y)
+        cur_v.append(v)
+    if cur_y:
+        out.append((cur_y, cur_v))
+    return out
+
+
 def _first_value_year(ds: Dataset, indicator: str, year: int) -> int:
     """The first year any place has a value: a series that starts late is not drawn as years of gaps."""
     v = ds.values
@@ -112,8 +127,14 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     for key, label, values in lines:
         if all(math.isnan(v) for v in values):
             continue
-        ax.plot(years, values, label=label, markersize=5, **STYLES[key])
+        for i, (seg_years, seg_values) in enumerate(_segments(years, values, ind.breaks)):
+            ax.plot(seg_years, seg_values, label=label if i == 0 else None, markersize=5, **STYLES[key])
         drawn.append((label, values))
+    for br in ind.breaks:
+        if first_year < br.year <= year:
+            ax.axvline(br.year - 0.5, color="#444444", linestyle=(0, (4, 3)), linewidth=1)
+            ax.annotate("Tidsseriebrott", xy=(br.year - 0.5, 1), xycoords=("data", "axes fraction"),
+                        xytext=(3, -12), textcoords="offset points", fontsize=8, color="#444444")
     ax.set_title(ind.short_title, loc="left")
     ax.set_ylabel(ind.unit)
     ax.set_xticks(years, [str(y) for y in years], fontsize=9)
@@ -141,11 +162,65 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
             for y, v in zip(years, own["value"].tolist()) if math.isnan(v)]
 
+    breaks = [br for br in ind.breaks if first_year < br.year <= year]
     compared = " jämfört med riket och liknande kommuner" if ind.is_kolada else ""
     caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {fmt.year_range(first_year, year)}."
     if gaps:
         caption += f" Värde saknas för {md_escape(muni.name)}: {md_escape(', '.join(gaps))}."
+    for br in breaks:
+        caption += f" Tidsseriebrott {br.year}: {md_escape(br.note)}; linjerna binds inte ihop över brottet."
+        alt += f" Tidsseriebrott {br.year}."
     caption += f" {md_escape(source_text(ds, plan, ind))}"
     if ds.is_example:
         caption += f" **{EXAMPLE_NOTE}.**"
     return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)
+
+
+def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: int, out_dir: Path) -> Figure:
+    """A cumulative target over the plan period: the yearly values as bars, their running total as a line,
+    and the target as a horizontal line (e.g. dwellings built so far against 1 500)."""
+    t = ind.target
+    years = list(range(plan.period_start, plan.period_end + 1))
+    s = analysis.series(ds, ind.id, plan.municipality.id).set_index("year").reindex(years)
+    yearly = [v if y <= year else math.nan for y, v in zip(years, s["value"].tolist())]
+    running, total = [], 0.0
+    for y, v in zip(years, yearly):
+        if y > year:
+            running.append(math.nan)
+            continue
+        total += 0.0 if math.isnan(v) else v
+        running.append(total)
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.bar(years, [0 if math.isnan(v) else v for v in yearly], color="#56B4E9", edgecolor="#0072B2",
+           hatch="//", label="Per år")
+    ax.plot(years, running, label="Sammanlagt", **STYLES["municipality"])
+    ax.axhline(t.value, color="#D55E00", linestyle="--", linewidth=1.6,
+               label=f"Mål: minst {fmt.number(t.value, ind.decimals)}")
+    ax.set_title(f"{ind.short_title}, sammanlagt {fmt.year_range(plan.period_start, plan.period_end)}", loc="left")
+    ax.set_ylabel(ind.unit)
+    ax.set_xticks(years, [str(y) for y in years], fontsize=9)
+    ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
+    ax.set_ylim(0, max(t.value, total) * 1.12)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
+    if ds.is_example:
+        fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{area.slug}-{ind.id.lower()}-sammanlagt.svg"
+    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    done = [(y, v) for y, v in zip(years, yearly) if y <= year]
+    missing = [str(y) for y, v in done if math.isnan(v)]
+    per_year = "; ".join(f"{y}: {fmt.number(v, ind.decimals)}" for y, v in done if not math.isnan(v))
+    last_year = max((y for y, v in done if not math.isnan(v)), default=None)
+    alt = (f"Stapeldiagram med linje: {ind.short_title} per år {fmt.year_range(plan.period_start, year)} "
+           f"({per_year}), sammanlagt {fmt.number(total, ind.decimals)}"
+           + (f" till och med {last_year}" if last_year else "")
+           + f", mot målet minst {fmt.number(t.value, ind.decimals)} under "
+           f"{fmt.year_range(plan.period_start, plan.period_end)}.")
+    caption = (f"{md_escape(ind.short_title)} under planperioden, per år och sammanlagt, mot målet. "
+               + (f"Värde saknas för {', '.join(missing)}; räknas inte med i summan. " if missing else "")
+               + "Summan: egen beräkning. " + md_escape(source_text(ds, plan, ind, computed=False)))
+    if ds.is_example:
+        caption += f" **{EXAMPLE_NOTE}.**"
+    return Figure(path, f"fig-{area.slug}-{ind.id.lower()}-sammanlagt", alt, caption)

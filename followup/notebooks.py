@@ -3,7 +3,7 @@
 The goal-area template (notebooks/goal_area.ipynb) is one notebook for all ten goal areas. Its Markdown
 cells hold headings whose anchors must carry the goal area's slug and text that comes from the plan, so
 before papermill executes it, `render_template` fills the placeholders `{{ slug }}`, `{{ title }}`,
-`{{ goal }}` and `{{ focus }}` from the plan file. Papermill then injects the parameters and executes it,
+`{{ goal }}` and `{{ focus }}` from the plan file, and `{{ commentary }}` from the analysts' commentary. Papermill then injects the parameters and executes it,
 and `tidy_executed` hides the parameter cells from the reader and removes what differs between runs
 (timestamps, durations, absolute paths).
 """
@@ -19,19 +19,20 @@ from .plan import GoalArea
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 NOTEBOOK_PARAMETERS = {
-    "goal_area": {"report_year", "goal_area", "municipality", "data_dir", "plan_path"},
-    "overview": {"report_year", "municipality", "data_dir", "plan_path"},
+    "goal_area": {"report_year", "goal_area", "municipality", "data_dir", "plan_path", "commentary_dir"},
+    "overview": {"report_year", "municipality", "data_dir", "plan_path", "commentary_dir"},
 }
 
 
-def placeholders(area: GoalArea) -> dict[str, str]:
-    return {"slug": area.slug, "title": area.title, "goal": area.goal, "focus": area.focus}
+def placeholders(area: GoalArea, commentary: str = "") -> dict[str, str]:
+    return {"slug": area.slug, "title": area.title, "goal": area.goal, "focus": area.focus,
+            "commentary": commentary}
 
 
-def render_template(template: Path, area: GoalArea) -> nbformat.NotebookNode:
-    """The template with its Markdown placeholders filled in for one goal area."""
+def render_template(template: Path, area: GoalArea, commentary: str = "") -> nbformat.NotebookNode:
+    """The template with its Markdown placeholders filled in for one goal area (and its commentary)."""
     nb = nbformat.read(template, as_version=4)
-    values = placeholders(area)
+    values = placeholders(area, commentary)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue

@@ -21,6 +21,47 @@ LOCAL_ID_RE = SLUG_RE
 MIN_INDICATORS, MAX_INDICATORS = 3, 6
 
 
+RULES = ("value", "improvement", "national", "peers", "cumulative")
+TARGET_SOURCES = ("example", "plan", "council")
+NUMBER = (int, float)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# For each rule, the target keys it needs and the ones it may have (besides rule, source and decision).
+RULE_KEYS = {
+    "value": ({"value"}, {"year", "tolerance"}),
+    "improvement": (set(), {"baseline_year", "tolerance"}),
+    "national": (set(), {"tolerance"}),
+    "peers": (set(), {"tolerance"}),
+    "cumulative": ({"value"}, {"partial_share"}),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """How an indicator is judged, and where its target comes from."""
+    rule: str
+    source: str  # "example" (until the council sets one), "plan" (stated in the plan's text) or "council"
+    value: float | None = None  # value: the target value; cumulative: the total over the plan period
+    year: int | None = None  # value: the year the target is for (shown in the wording)
+    baseline_year: int | None = None  # improvement: the year to improve on
+    tolerance: float | None = None  # "delvis uppfyllt" when short of the target by at most this much
+    partial_share: float | None = None  # cumulative: "delvis uppfyllt" from this share of the target
+    decision: str | None = None  # council: the decision's reference
+    decision_date: str | None = None  # council: the decision's date
+
+
+@dataclass(frozen=True)
+class SeriesBreak:
+    year: int  # the first year of the new series: values before it are not compared with it or later
+    note: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The roll-up rule of a goal area: the shares of judged indicators needed for each verdict."""
+    met_share: float
+    partly_share: float
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: str
@@ -30,6 +71,9 @@ class Indicator:
     unit: str
     higher_is_better: bool
     decimals: int
+    target: Target | None = None
+    unchanged_within: float = 0.0
+    breaks: tuple[SeriesBreak, ...] = ()
     supplier: str | None = None
 
     @property
@@ -44,6 +88,7 @@ class GoalArea:
     goal: str
     focus: str
     indicators: tuple[Indicator, ...]
+    assessment: Assessment | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +107,7 @@ class Plan:
     period_start: int
     period_end: int
     period_assumption: str | None
+    assessment: Assessment
     goal_areas: tuple[GoalArea, ...]
     by_slug: dict = field(repr=False, compare=False, default_factory=dict)
 
@@ -131,7 +177,10 @@ def _kind(value) -> str:
 
 
 def _describe(types) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a mapping"}
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
+             dict: "a mapping"}
+    if tuple(types) == NUMBER:
+        return "a number"
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
@@ -140,6 +189,67 @@ def _text(reader: _Reader, key: str) -> str:
     if value is not None and not value.strip():
         reader.fail(key, "must not be empty")
     return value.strip() if value is not None else None
+
+
+def _assessment(path: Path, where: str, node) -> Assessment:
+    r = _Reader(path, where, node, {"met_share": NUMBER, "partly_share": NUMBER})
+    for key in ("met_share", "partly_share"):
+        if not 0 < r[key] <= 1:
+            r.fail(key, f"expected a share between 0 and 1, got {r[key]}")
+    if r["partly_share"] > r["met_share"]:
+        r.fail("partly_share", f"must not exceed met_share ({r['met_share']})")
+    return Assessment(float(r["met_share"]), float(r["partly_share"]))
+
+
+def _target(path: Path, where: str, node, period: tuple[int, int]) -> Target:
+    keys = {"value": NUMBER, "year": (int,), "baseline_year": (int,), "tolerance": NUMBER,
+            "partial_share": NUMBER, "decision": (str,), "decision_date": (str,)}
+    r = _Reader(path, where, node, {"rule": (str,), "source": (str,)}, keys)
+    rule, source = r["rule"], r["source"]
+    if rule not in RULES:
+        r.fail("rule", f"expected one of {', '.join(RULES)}, got {rule!r}")
+    if source not in TARGET_SOURCES:
+        r.fail("source", "expected 'example' (an example target), 'plan' (stated in the plan's text) or "
+                         f"'council' (a council decision), got {source!r}")
+    needed, allowed = RULE_KEYS[rule]
+    for key in sorted(needed):
+        if r[key] is None:
+            r.fail(key, f"missing (the rule {rule!r} needs it)")
+    for key in sorted(set(keys) - needed - allowed - {"decision", "decision_date"}):
+        if r[key] is not None:
+            r.fail(key, f"not used by the rule {rule!r} (it uses: {', '.join(sorted(needed | allowed)) or 'no value'})")
+    if source == "council":
+        for key in ("decision", "decision_date"):
+            if r[key] is None:
+                r.fail(key, "missing (a council target names its decision and its date)")
+        if not DATE_RE.match(r["decision_date"]):
+            r.fail("decision_date", f"expected a date YYYY-MM-DD, got {r['decision_date']!r}")
+    else:
+        for key in ("decision", "decision_date"):
+            if r[key] is not None:
+                r.fail(key, f"only a council target has a decision (this one's source is {source!r})")
+    if r["tolerance"] is not None and r["tolerance"] < 0:
+        r.fail("tolerance", f"expected 0 or more, got {r['tolerance']}")
+    if r["partial_share"] is not None and not 0 < r["partial_share"] < 1:
+        r.fail("partial_share", f"expected a share between 0 and 1, got {r['partial_share']}")
+    if r["baseline_year"] is not None and not period[0] <= r["baseline_year"] <= period[1]:
+        r.fail("baseline_year", f"expected a year of the plan period {period[0]}–{period[1]}, got {r['baseline_year']}")
+    if rule == "cumulative" and r["value"] <= 0:
+        r.fail("value", f"expected a total above 0, got {r['value']}")
+    return Target(rule, source, None if r["value"] is None else float(r["value"]), r["year"],
+                  r["baseline_year"] if r["baseline_year"] is not None else
+                  (period[0] if rule == "improvement" else None),
+                  None if r["tolerance"] is None else float(r["tolerance"]),
+                  None if r["partial_share"] is None else float(r["partial_share"]),
+                  r["decision"], r["decision_date"])
+
+
+def _breaks(path: Path, where: str, node) -> tuple[SeriesBreak, ...]:
+    out = []
+    for k, item in enumerate(node):
+        r = _Reader(path, f"{where}[{k}]", item, {"year": (int,), "note": (str,)})
+        out.append(SeriesBreak(r["year"], _text(r, "note")))
+    return tuple(sorted(out, key=lambda b: b.year))
 
 
 def load_plan(path) -> Plan:
@@ -164,7 +274,7 @@ def load_plan(path) -> Plan:
 
     meta = _Reader(path, "plan", top["plan"],
                    {"title": (str,), "municipality": (dict,), "comparison": (dict,), "peer_group": (dict,),
-                    "period": (dict,)})
+                    "period": (dict,), "assessment": (dict,)})
     places = {}
     for key in ("municipality", "comparison", "peer_group"):
         r = _Reader(path, f"plan.{key}", meta[key], {"id": (str,), "name": (str,)})
@@ -173,6 +283,8 @@ def load_plan(path) -> Plan:
                      {"assumption": (str,)})
     if period["end"] < period["start"]:
         period.fail("end", f"the period ends ({period['end']}) before it starts ({period['start']})")
+    span = (period["start"], period["end"])
+    default_assessment = _assessment(path, "plan.assessment", meta["assessment"])
 
     areas, seen_ids = [], {}
     if not top["goal_areas"]:
@@ -182,7 +294,7 @@ def load_plan(path) -> Plan:
         if isinstance(node, dict) and isinstance(node.get("slug"), str):
             label += f" ({node['slug']})"
         r = _Reader(path, label, node, {"slug": (str,), "title": (str,), "goal": (str,), "focus": (str,),
-                                         "indicators": (list,)})
+                                         "indicators": (list,)}, {"assessment": (dict,)})
         slug = r["slug"]
         if not SLUG_RE.match(slug):
             r.fail("slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
@@ -198,8 +310,8 @@ def load_plan(path) -> Plan:
                 ilabel += f" ({inode['id']})"
             ir = _Reader(path, ilabel, inode,
                          {"id": (str,), "source": (str,), "title": (str,), "short_title": (str,), "unit": (str,),
-                          "higher_is_better": (bool,), "decimals": (int,)},
-                         {"supplier": (str,)})
+                          "higher_is_better": (bool,), "decimals": (int,), "target": (dict,)},
+                         {"supplier": (str,), "unchanged_within": NUMBER, "breaks": (list,)})
             ind_id, source = ir["id"], ir["source"]
             if source == "kolada":
                 if not KOLADA_ID_RE.match(ind_id):
@@ -218,11 +330,22 @@ def load_plan(path) -> Plan:
             if ind_id in seen_ids:
                 ir.fail("id", f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
             seen_ids[ind_id] = label
+            target = _target(path, f"{ilabel}.target", ir["target"], span)
+            if target.rule in ("national", "peers") and source == "local":
+                ir.fail("target.rule", f"a local indicator has no values for {'Riket' if target.rule == 'national' else 'the peer group'} to compare with")
+            unchanged = ir["unchanged_within"] if ir["unchanged_within"] is not None else 0.0
+            if unchanged < 0:
+                ir.fail("unchanged_within", f"expected 0 or more, got {unchanged}")
+            breaks = _breaks(path, f"{ilabel}.breaks", ir["breaks"]) if ir["breaks"] is not None else ()
             indicators.append(Indicator(ind_id, source, _text(ir, "title"), _text(ir, "short_title"),
-                                        _text(ir, "unit"), ir["higher_is_better"], ir["decimals"],
-                                        _text(ir, "supplier")))
-        areas.append(GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators)))
+                                        _text(ir, "unit"), ir["higher_is_better"], ir["decimals"], target,
+                                        float(unchanged), breaks, _text(ir, "supplier")))
+        area_assessment = (_assessment(path, f"{label}.assessment", r["assessment"])
+                           if r["assessment"] is not None else default_assessment)
+        areas.append(GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators),
+                              area_assessment))
 
     return Plan(str(path), _text(meta, "title"), places["municipality"], places["comparison"],
-                places["peer_group"], period["start"], period["end"], _text(period, "assumption"), tuple(areas),
+                places["peer_group"], period["start"], period["end"], _text(period, "assumption"),
+                default_assessment, tuple(areas),
                 {a.slug: a for a in areas})

@@ -26,7 +26,8 @@ def parameters(extra=""):
         + extra +
         'municipality = "2081"\n'
         'data_dir = "../data/example"\n'
-        'plan_path = "../data/plan.yml"\n',
+        'plan_path = "../data/plan.yml"\n'
+        'commentary_dir = "../book/commentary"\n',
         {"tags": ["parameters", "remove-cell"]})
 
 
@@ -35,15 +36,23 @@ def goal_area():
     nb.cells = [
         parameters('goal_area = "skolan"\n'),
         code("from followup import chapter\n\n"
-             "ctx = chapter.Context.load(plan_path, data_dir, report_year, municipality)", HIDE_CELL),
+             "ctx = chapter.Context.load(plan_path, data_dir, report_year, municipality, commentary_dir)",
+             HIDE_CELL),
         nbf.v4.new_markdown_cell(
             "({{ slug }})=\n# {{ title }}\n\n"
             "({{ slug }}-mal)=\n## Mål\n\n{{ goal }}\n\n"
             "({{ slug }}-fokus)=\n### Fokus för att uppnå målsättningen\n\n{{ focus }}"),
-        nbf.v4.new_markdown_cell("({{ slug }}-indikatorer)=\n## Indikatorer"),
+        nbf.v4.new_markdown_cell("({{ slug }}-bedomning)=\n## Bedömning"),
+        code("chapter.show_assessment(ctx, goal_area)", HIDE_INPUT),
+        nbf.v4.new_markdown_cell("({{ slug }}-indikatorer)=\n## Indikatorer och jämförelse"),
         code("chapter.show_indicator_table(ctx, goal_area)", HIDE_INPUT),
+        nbf.v4.new_markdown_cell("({{ slug }}-riktning)=\n## Utvecklingsriktning"),
+        code("chapter.show_directions(ctx, goal_area)", HIDE_INPUT),
+        nbf.v4.new_markdown_cell("({{ slug }}-kon)=\n## Kvinnor och män"),
+        code("chapter.show_gender(ctx, goal_area)", HIDE_INPUT),
         nbf.v4.new_markdown_cell("({{ slug }}-utveckling)=\n## Utveckling över tid"),
         code("chapter.show_trends(ctx, goal_area)", HIDE_INPUT),
+        nbf.v4.new_markdown_cell("{{ commentary }}"),
     ]
     return nb
 
@@ -53,11 +62,13 @@ def overview():
     nb.cells = [
         parameters(),
         code("from followup import chapter\n\n"
-             "ctx = chapter.Context.load(plan_path, data_dir, report_year, municipality)", HIDE_CELL),
+             "ctx = chapter.Context.load(plan_path, data_dir, report_year, municipality, commentary_dir)",
+             HIDE_CELL),
         nbf.v4.new_markdown_cell(
             "(oversikt)=\n# Översikt\n\n"
-            "Tabellen visar alla målområden och deras indikatorer: det senaste värdet, förändringen mot "
-            "föregående värde och rikets värde samma år. Varje målområde har ett eget kapitel med mer detaljer."),
+            "Först målområdenas bedömning och indikatorernas bedömning per målområde, sedan alla indikatorer "
+            "med det senaste värdet, förändringen mot föregående värde och rikets värde samma år. Varje "
+            "målområde har ett eget kapitel med regler, underlag och detaljer."),
         code("chapter.show_overview(ctx)", HIDE_INPUT),
     ]
     return nb

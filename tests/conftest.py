@@ -73,6 +73,7 @@ plan:
   comparison: {id: "0000", name: "Riket"}
   peer_group: {id: "G1", name: "Liknande kommuner"}
   period: {start: 2023, end: 2026, assumption: "Antagande."}
+  assessment: {met_share: 0.75, partly_share: 0.5}
 goal_areas:
   - slug: skolan
     title: Skolan
@@ -80,11 +81,14 @@ goal_areas:
     focus: "Fokus på kunskap."
     indicators:
       - {id: N00001, source: kolada, title: "Testnyckeltal, andel (%)", short_title: "Testandel",
-         unit: "andel (%)", higher_is_better: true, decimals: 1}
+         unit: "andel (%)", higher_is_better: true, decimals: 1,
+         target: {rule: value, value: 51.0, year: 2026, tolerance: 1.0, source: example}}
       - {id: N00002, source: kolada, title: "Testantal, antal", short_title: "Testantal",
-         unit: "antal", higher_is_better: false, decimals: 0}
+         unit: "antal", higher_is_better: false, decimals: 0,
+         target: {rule: national, source: council, decision: "KF § 12", decision_date: "2024-02-01"}}
       - {id: lokal-a, source: local, title: "Lokal indikator", short_title: "Lokal",
-         unit: "antal", higher_is_better: true, decimals: 0, supplier: "Testförvaltningen"}
+         unit: "antal", higher_is_better: true, decimals: 0, supplier: "Testförvaltningen",
+         target: {rule: cumulative, value: 30, partial_share: 0.3, source: plan}}
 """
 
 

@@ -44,8 +44,14 @@ def test_website_has_start_page_overview_and_ten_chapters(built):
         assert area.goal.split(",")[0] in html
         assert f'id="T_tab-{area.slug}-indikatorer"' in html
         figures = re.findall(r'<figure[^>]*id="(fig-[^"]+)"', html)
-        assert figures == [f"fig-{area.slug}-{ind.id.lower()}" for ind in area.indicators]
+        expected = []
+        for ind in area.indicators:
+            expected.append(f"fig-{area.slug}-{ind.id.lower()}")
+            if ind.target.rule == "cumulative":
+                expected.append(f"fig-{area.slug}-{ind.id.lower()}-sammanlagt")
+        assert figures == expected
         assert html.count('<img alt="Linjediagram:') == len(area.indicators)
+        assert html.count('<img alt="') == len(expected)
         assert html.count("Källa: Kolada") + html.count("lokal uppgift") >= len(area.indicators)
         for ind in area.indicators:
             assert ind.short_title in html
@@ -191,3 +197,33 @@ def test_nothing_is_loaded_from_another_host(built):
             assert not re.match(r"^(?:[a-z]+:)?//", url), f"{path.name} loads {url}"
     for path in (project / "_build" / "html" / "_static").rglob("*.css"):
         assert not re.search(r"@import\s+url\(\s*['\"]?https?:", path.read_text(encoding="utf-8")), path
+
+
+def test_chapters_show_verdicts_with_rules_directions_and_commentary(built):
+    from followup.assessment import VERDICTS, label
+
+    project, lines = built
+    plan = load_plan(project / "data" / "plan.yml")
+    for area in plan.goal_areas:
+        html = page(project, f"chapters/{area.slug}")
+        assert f'id="{area.slug}-bedomning"' in html and "Bedömning 2025:" in html
+        assert f'id="T_tab-{area.slug}-bedomning"' in html and f'id="T_tab-{area.slug}-riktning"' in html
+        assert "Regel: uppfyllt när minst 75" in html
+        assert html.count("(exempelmål)") + html.count("(mål i strategiska planen)") >= 1
+        assert f'id="{area.slug}-analys"' in html  # commentary or its placeholder, with a slug anchor
+    skolan = page(project, "chapters/skolan")
+    assert "Exempeltext: behörigheten till yrkesprogram" in skolan and 'id="skolan-atgarder"' in skolan
+    assert "Åtgärder saknas" in page(project, "chapters/vard-och-omsorg")
+    assert any("warning: vard-och-omsorg is judged 'ej uppfyllt'" in line for line in lines)
+    segregation = page(project, "chapters/segregation")
+    assert "Beräknad bedömning: ✘ Ej uppfyllt" in segregation and "Motivering: Exempeltext" in segregation
+    assert "Bedömning 2025: ◐ Delvis uppfyllt" in segregation
+    overview = page(project, "chapters/oversikt")
+    assert 'id="T_tab-oversikt-malomraden"' in overview and 'id="T_tab-oversikt-matris"' in overview
+    assert all(label(v) in overview for v in VERDICTS)
+    assert "Delvis uppfyllt (justerad)" in overview
+    boende = page(project, "chapters/boende")
+    assert 'id="fig-boende-bostader-fardigstallda-sammanlagt"' in boende
+    assert "målet är minst 1\u00a0500 under 2023–2026" in boende
+    trygghet = page(project, "chapters/trygghet")
+    assert "Tidsseriebrott 2021" in trygghet  # the declared break is shown under its chart

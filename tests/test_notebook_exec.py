@@ -23,7 +23,8 @@ def test_template_executes_for_one_goal_area(tiny_dataset, tiny_plan, tmp_path, 
     out = out_dir / "skolan.ipynb"
     pm.execute_notebook(str(rendered), str(out), cwd=str(out_dir), progress_bar=False, kernel_name="python3",
                         parameters={"report_year": 2024, "goal_area": "skolan", "municipality": "2081",
-                                    "data_dir": str(tiny_dataset), "plan_path": str(tiny_plan)})
+                                    "data_dir": str(tiny_dataset), "plan_path": str(tiny_plan),
+                                    "commentary_dir": str(tmp_path / "commentary")})
     notebooks.tidy_executed(out)
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
@@ -32,9 +33,11 @@ def test_template_executes_for_one_goal_area(tiny_dataset, tiny_plan, tmp_path, 
     md = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
     assert 'id="T_tab-skolan-indikatorer"' in html
     assert "Testandel" in html and "51,0\u00a0% (2024)" in html
-    assert md.count(":::{figure}") == 3
+    assert md.count(":::{figure}") == 4  # a trend chart per indicator, and the cumulative target's chart
+    assert 'id="T_tab-skolan-bedomning"' in html and 'id="T_tab-skolan-riktning"' in html
+    assert "Bedömning 2024:" in md
     assert ":name: fig-skolan-n00001" in md and "Källa: Kolada, N00001" in md
     assert sorted(p.name for p in (out_dir / "figures" / "skolan").iterdir()) == [
-        "skolan-lokal-a.svg", "skolan-n00001.svg", "skolan-n00002.svg"]
+        "skolan-lokal-a-sammanlagt.svg", "skolan-lokal-a.svg", "skolan-n00001.svg", "skolan-n00002.svg"]
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "remove-cell" in injected[0].metadata.tags

@@ -207,3 +207,76 @@ def test_unknown_peer_group(tmp_path, tiny_dataset):
     with pytest.raises(PlanError) as info:
         check_plan_against_data(plan, load_dataset(tiny_dataset))
     assert info.value.key == "plan.peer_group.id"
+
+
+# ---- targets: declared per indicator, validated against their rule
+
+def with_target(**target):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][0]["target"] = target
+    return tree
+
+
+@pytest.mark.parametrize("target, key, message", [
+    ({"rule": "value", "source": "example"}, "target.value", "missing (the rule 'value' needs it)"),
+    ({"rule": "best", "source": "example"}, "target.rule", "expected one of value, improvement"),
+    ({"rule": "national", "value": 3, "source": "example"}, "target.value", "not used by the rule 'national'"),
+    ({"rule": "value", "value": 80, "partial_share": 0.5, "source": "example"}, "target.partial_share",
+     "not used by the rule 'value'"),
+    ({"rule": "value", "value": "80", "source": "example"}, "target.value", "expected a number"),
+    ({"rule": "value", "value": 80, "source": "kf"}, "target.source", "expected 'example'"),
+    ({"rule": "value", "value": 80, "source": "council"}, "target.decision", "names its decision"),
+    ({"rule": "value", "value": 80, "source": "council", "decision": "KF § 1", "decision_date": "1/2 2024"},
+     "target.decision_date", "expected a date YYYY-MM-DD"),
+    ({"rule": "value", "value": 80, "source": "example", "decision": "KF § 1"}, "target.decision",
+     "only a council target has a decision"),
+    ({"rule": "value", "value": 80, "tolerance": -1, "source": "example"}, "target.tolerance", "0 or more"),
+    ({"rule": "improvement", "baseline_year": 2019, "source": "example"}, "target.baseline_year",
+     "a year of the plan period 2023–2026"),
+    ({"rule": "cumulative", "value": 100, "partial_share": 1.5, "source": "example"}, "target.partial_share",
+     "between 0 and 1"),
+    ({"rule": "value", "value": 80, "source": "example", "colour": "red"}, "target.colour", "unknown key"),
+])
+def test_target_errors(tmp_path, target, key, message):
+    expect_error(tmp_path, with_target(**target), f"goal_areas[0] (skolan).indicators[0] (N00001).{key}", message)
+
+
+def test_missing_target(tmp_path):
+    tree = tiny()
+    del tree["goal_areas"][0]["indicators"][0]["target"]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).target", "missing")
+
+
+def test_local_indicator_cannot_be_compared_with_riket(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["indicators"][2]["target"] = {"rule": "national", "source": "example"}
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[2] (lokal-a).target.rule", "no values for Riket")
+
+
+def test_improvement_baseline_defaults_to_the_period_start(tmp_path):
+    plan = load_plan(write(tmp_path, with_target(rule="improvement", source="example")))
+    assert plan.area("skolan").indicators[0].target.baseline_year == 2023
+
+
+def test_roll_up_rule_is_validated(tmp_path):
+    tree = tiny()
+    tree["plan"]["assessment"] = {"met_share": 0.5, "partly_share": 0.75}
+    expect_error(tmp_path, tree, "plan.assessment.partly_share", "must not exceed met_share")
+
+
+def test_a_goal_area_may_set_its_own_roll_up_rule(tmp_path):
+    tree = tiny()
+    tree["goal_areas"][0]["assessment"] = {"met_share": 1.0, "partly_share": 0.5}
+    plan = load_plan(write(tmp_path, tree))
+    assert plan.area("skolan").assessment.met_share == 1.0 and plan.assessment.met_share == 0.75
+
+
+def test_series_breaks_and_noise_threshold(tmp_path):
+    tree = tiny()
+    ind = tree["goal_areas"][0]["indicators"][0]
+    ind["breaks"] = [{"year": 2024, "note": "ny enhet"}, {"year": 2020, "note": "ny källa"}]
+    ind["unchanged_within"] = 0.5
+    loaded = load_plan(write(tmp_path, tree)).area("skolan").indicators[0]
+    assert [b.year for b in loaded.breaks] == [2020, 2024] and loaded.unchanged_within == 0.5
+    ind["breaks"] = [{"year": 2024}]
+    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).breaks[0].note", "missing")

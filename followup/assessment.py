@@ -1,0 +1,260 @@
+"""Goal assessment: a verdict per indicator by its declared rule, a roll-up per goal area, and the
+direction of travel and comparisons, each kept separate from the verdict.
+
+Every verdict carries the sentence that states its rule and inputs ("Uppfyllt: 81,3 % år 2025, målet är
+minst 80,0 % (exempelmål)."), made here from the same numbers the verdict was computed from.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import analysis, fmt
+from .data import Dataset
+from .plan import GoalArea, Indicator, Plan
+
+MET, PARTLY, NOT_MET, UNKNOWN = "uppfyllt", "delvis uppfyllt", "ej uppfyllt", "kan ej bedömas"
+VERDICTS = (MET, PARTLY, NOT_MET, UNKNOWN)
+SYMBOLS = {MET: "✔", PARTLY: "◐", NOT_MET: "✘", UNKNOWN: "?"}
+BETTER, SAME, WORSE = "bättre", "oförändrad", "sämre"
+
+
+def label(verdict: str) -> str:
+    """Symbol and word: a verdict is never shown by colour alone."""
+    return f"{SYMBOLS[verdict]} {verdict[0].upper()}{verdict[1:]}"
+
+
+def target_source(ind: Indicator) -> str:
+    t = ind.target
+    if t.source == "council":
+        return f"beslut {t.decision}, {t.decision_date}"
+    if t.source == "plan":
+        return "mål i strategiska planen"
+    return "exempelmål"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    indicator: Indicator
+    verdict: str
+    year: int | None  # the year judged (the latest with a value); None when nothing could be judged
+    value: float  # the value judged (for cumulative: the total so far)
+    reference: float  # what it was judged against: target, baseline, Riket or peer mean
+    wording: str  # the sentence beside the verdict, with the rule and its inputs
+    inputs: dict = field(default_factory=dict)
+
+
+def _v(ind: Indicator, x: float) -> str:
+    return fmt.value(x, ind.unit, ind.decimals)
+
+
+def _d(ind: Indicator, x: float) -> str:
+    """A distance in the indicator's unit ("1,0 p.e." for shares)."""
+    text = fmt.number(abs(x), ind.decimals)
+    return text + ("\u00a0p.e." if fmt.is_share(ind.unit) else "")
+
+
+def _judge(gap: float, tolerance: float | None, strict: bool) -> str:
+    """gap > 0 (or >= 0 when not strict) is met; within the tolerance short of it is partly met."""
+    if gap > 0 or (gap == 0 and not strict):
+        return MET
+    if tolerance is not None and gap >= -tolerance:
+        return PARTLY
+    return NOT_MET
+
+
+def _gap(ind: Indicator, value: float, reference: float) -> float:
+    """Signed distance to the reference in the good direction, rounded to the shown decimals plus two
+    (so that what the page shows and the verdict agree, and float noise never decides a tie)."""
+    raw = (value - reference) if ind.higher_is_better else (reference - value)
+    return round(raw, ind.decimals + 2)
+
+
+def _unknown(ind: Indicator, reason: str, year: int | None = None, **inputs) -> Verdict:
+    return Verdict(ind, UNKNOWN, year, math.nan, math.nan, f"Kan ej bedömas: {reason}.", inputs)
+
+
+def _tail(ind: Indicator, verdict: str) -> str:
+    t = ind.target
+    extra = ""
+    if verdict == PARTLY and t.tolerance is not None:
+        extra = f"; delvis uppfyllt inom {_d(ind, t.tolerance)}"
+    return f"{extra} ({target_source(ind)})."
+
+
+def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
+    """Judge one indicator for a report year by its declared rule."""
+    t, muni = ind.target, plan.municipality.id
+    if t.rule == "cumulative":
+        return _cumulative(ds, plan, ind, year)
+    last = analysis.latest(ds, ind.id, muni, up_to=year)
+    if last is None:
+        return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")
+    Word = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}
+    at = f"{_v(ind, last.value)} år {last.year}"
+
+    if t.rule == "value":
+        verdict = _judge(_gap(ind, last.value, t.value), t.tolerance, strict=False)
+        bound = "minst" if ind.higher_is_better else "högst"
+        target = f"målet är {bound} {_v(ind, t.value)}" + (f" år {t.year}" if t.year else "")
+        return Verdict(ind, verdict, last.year, last.value, t.value,
+                       f"{Word[verdict]}: {at}, {target}{_tail(ind, verdict)}",
+                       {"target": t.value})
+
+    if t.rule == "improvement":
+        base = analysis.point(ds, ind.id, muni, t.baseline_year)
+        if base.missing:
+            reason = base.status or analysis.missing_reason(ds, ind, muni, t.baseline_year)
+            return _unknown(ind, f"värde för basåret {t.baseline_year} saknas ({reason})", last.year)
+        if last.year <= t.baseline_year:
+            return _unknown(ind, f"inget värde efter basåret {t.baseline_year} än; senaste värde är från "
+                                 f"{last.year}", last.year)
+        broken = _break_between(ind, t.baseline_year, last.year)
+        if broken:
+            return _unknown(ind, f"tidsseriebrott {broken.year} ({broken.note}); {t.baseline_year} och "
+                                 f"{last.year} är inte jämförbara", last.year)
+        verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
+        goal = "högre" if ind.higher_is_better else "lägre"
+        return Verdict(ind, verdict, last.year, last.value, base.value,
+                       f"{Word[verdict]}: {at} mot {_v(ind, base.value)} år {t.baseline_year}; målet är ett "
+                       f"{goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
+
+    if t.rule == "national":
+        ref = analysis.point(ds, ind.id, plan.comparison.id, last.year)
+        if ref.missing:
+            reason = ref.status or "inget värde för riket i Kolada"
+            return _unknown(ind, f"{plan.comparison.name} saknar värde år {last.year} ({reason})", last.year)
+        verdict = _judge(_gap(ind, last.value, ref.value), t.tolerance, strict=True)
+        return Verdict(ind, verdict, last.year, last.value, ref.value,
+                       f"{Word[verdict]}: {at} mot {_v(ind, ref.value)} för {plan.comparison.name.lower()}; "
+                       f"målet är att vara bättre än {plan.comparison.name.lower()}{_tail(ind, verdict)}",
+                       {"national": ref.value})
+
+    # peers
+    peers = analysis.peer_mean(ds, ind.id, plan.peer_group.id, last.year)
+    if peers.n == 0:
+        return _unknown(ind, f"inga värden för liknande kommuner år {last.year}", last.year)
+    verdict = _judge(_gap(ind, last.value, peers.value), t.tolerance, strict=True)
+    return Verdict(ind, verdict, last.year, last.value, peers.value,
+                   f"{Word[verdict]}: {at} mot {_v(ind, peers.value)} i medel för liknande kommuner "
+                   f"({peers.n} av {peers.of}); målet är att vara bättre än medelvärdet{_tail(ind, verdict)}",
+                   {"peers": peers.value})
+
+
+def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
+    t, muni = ind.target, plan.municipality.id
+    end = min(year, plan.period_end)
+    years = list(range(plan.period_start, end + 1))
+    s = analysis.series(ds, ind.id, muni).set_index("year")
+    have = [y for y in years if y in s.index and not math.isnan(s.loc[y, "value"])]
+    missing = [y for y in years if y not in have]
+    if not have:
+        return _unknown(ind, f"inga värden under planperioden till och med {end}")
+    total = float(sum(s.loc[y, "value"] for y in have))
+    period = fmt.year_range(plan.period_start, plan.period_end)
+    so_far = fmt.year_range(have[0], have[-1])
+    gap = round(total - t.value, ind.decimals + 2)
+    verdict = MET if gap >= 0 else (
+        PARTLY if t.partial_share is not None and total >= t.partial_share * t.value else NOT_MET)
+    word = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}[verdict]
+    text = (f"{word}: {_v(ind, total)} sammanlagt {so_far}, målet är minst {_v(ind, t.value)} "
+            f"under {period}")
+    if t.partial_share is not None and verdict != MET:
+        text += f"; delvis uppfyllt från {fmt.percent(t.partial_share * 100, 0)} av målet"
+    if missing:
+        text += f"; värde saknas för {', '.join(map(str, missing))}"
+    return Verdict(ind, verdict, have[-1], total, t.value, f"{text} ({target_source(ind)}).",
+                   {"years": have, "missing_years": missing})
+
+
+def _break_between(ind: Indicator, a: int, b: int):
+    """The first series break that separates years a < b, if any."""
+    return next((br for br in ind.breaks if a < br.year <= b), None)
+
+
+# ---------------------------------------------------------------- goal area roll-up
+
+@dataclass(frozen=True)
+class GoalVerdict:
+    area: GoalArea
+    verdict: str  # the computed verdict
+    counts: dict  # verdict -> number of indicators
+    wording: str
+    override: str | None = None  # the analyst's verdict, if any
+    justification: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.override or self.verdict
+
+    @property
+    def met_text(self) -> str:
+        judged = sum(self.counts[v] for v in (MET, PARTLY, NOT_MET))
+        return f"{self.counts[MET]} av {judged} indikatorer uppfyllda"
+
+
+def roll_up(area: GoalArea, verdicts: list[Verdict], override: str | None = None,
+            justification: str | None = None) -> GoalVerdict:
+    """The goal area's verdict by its declared rule: shares of the judged indicators ("kan ej bedömas"
+    leaves the denominator but is counted and shown)."""
+    if override is not None and override not in VERDICTS:
+        raise ValueError(f"unknown verdict {override!r}")
+    if override is not None and not (justification or "").strip():
+        raise ValueError("an override needs a written justification")
+    rule = area.assessment
+    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
+    judged = counts[MET] + counts[PARTLY] + counts[NOT_MET]
+    if judged == 0:
+        verdict = UNKNOWN
+    elif counts[MET] / judged >= rule.met_share - 1e-9:
+        verdict = MET
+    elif (counts[MET] + counts[PARTLY]) / judged >= rule.partly_share - 1e-9:
+        verdict = PARTLY
+    else:
+        verdict = NOT_MET
+    parts = [f"{counts[MET]} av {judged} bedömda indikatorer är uppfyllda"]
+    if counts[PARTLY]:
+        parts.append(f"{counts[PARTLY]} delvis")
+    if counts[NOT_MET]:
+        parts.append(f"{counts[NOT_MET]} inte")
+    text = ", ".join(parts)
+    if counts[UNKNOWN]:
+        text += f"; {counts[UNKNOWN]} kan ej bedömas och räknas inte med"
+    rule_text = (f"Regel: uppfyllt när minst {fmt.percent(rule.met_share * 100, 0)} av de bedömda indikatorerna "
+                 f"är uppfyllda, delvis uppfyllt när minst {fmt.percent(rule.partly_share * 100, 0)} är "
+                 f"uppfyllda eller delvis uppfyllda.")
+    wording = f"{verdict[0].upper()}{verdict[1:]}: {text}. {rule_text}"
+    return GoalVerdict(area, verdict, counts, wording, override, justification)
+
+
+# ---------------------------------------------------------------- direction of travel and comparison
+
+@dataclass(frozen=True)
+class Direction:
+    word: str  # bättre / oförändrad / sämre, or "–" with a reason
+    text: str  # e.g. "bättre: 81,3 % år 2025 mot 78,1 % år 2024"
+
+
+def _direction(ind: Indicator, new: analysis.Point | None, old: analysis.Point | None, what: str) -> Direction:
+    if new is None or old is None:
+        return Direction(fmt.DASH, f"{fmt.DASH} (inget {what} att jämföra med)")
+    broken = _break_between(ind, old.year, new.year)
+    if broken:
+        return Direction(fmt.DASH, f"{fmt.DASH} (tidsseriebrott {broken.year}: {broken.note})")
+    change = round(new.value - old.value, ind.decimals + 2)
+    if abs(change) <= ind.unchanged_within:
+        word = SAME
+    else:
+        word = BETTER if (change > 0) == ind.higher_is_better else WORSE
+    return Direction(word, f"{word}: {_v(ind, new.value)} år {new.year} mot {_v(ind, old.value)} år {old.year}")
+
+
+def directions(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> tuple[Direction, Direction]:
+    """Against the previous available value, and against the start of the plan period."""
+    muni = plan.municipality.id
+    last = analysis.latest(ds, ind.id, muni, up_to=year)
+    prev = analysis.latest(ds, ind.id, muni, up_to=year, before=last.year) if last else None
+    start = analysis.point(ds, ind.id, muni, plan.period_start)
+    start = None if start.missing or (last and last.year <= plan.period_start) else start
+    return (_direction(ind, last, prev, "tidigare värde"),
+            _direction(ind, last, start, f"värde för {plan.period_start}"))
