@@ -2,6 +2,8 @@
 #   make report [YEAR=2025] [AREAS=skolan,miljo] [PDF=0]   (PDF=0: the website only)
 #   make test           the whole suite, end-to-end tests included
 #   make test-fast      the unit tests only (skips tests marked slow)
+#   make fetch YEAR=2025  fetch the plan's KPIs from Kolada into data/kolada/ ($KOLADA_BASE_URL overrides the API)
+#   make local          after editing data/local/values.csv: check it and record its hash
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 PY := .venv/bin/python
 YEAR ?=
@@ -10,13 +12,20 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report test test-fast example-data clean
+.PHONY: setup report fetch local test test-fast example-data clean
 
 setup:
 	@bash scripts/setup.sh
 
 report: setup
 	$(PY) run_all.py build $(ARGS)
+
+fetch: setup
+	@test -n "$(YEAR)" || { echo "make fetch needs the report year: make fetch YEAR=2025"; exit 2; }
+	$(PY) run_all.py fetch --year $(YEAR)
+
+local: setup
+	$(PY) run_all.py local
 
 test: setup
 	$(PY) -m pytest

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The analysts' command line: build the annual follow-up of Borlänge kommun's strategic plan.
 
-    python run_all.py build [--year YEAR] [--areas slug,slug,...] [--jobs N]
+    python run_all.py build [--year YEAR] [--areas slug,slug,...] [--jobs N] [--no-pdf]
     python run_all.py            (same as build)
+    python run_all.py fetch --year YEAR [--base-url URL]
+    python run_all.py local      (after editing data/local/values.csv: check it and record its hash)
 
 It validates the plan (data/plan.yml) and the data (data/kolada + data/local when a real snapshot exists,
 otherwise the example data in data/example), executes one notebook per goal area and the overview with
@@ -12,11 +14,16 @@ non-zero exit and a message naming the goal area and what failed; _build/ is the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
-from followup.build import REPO, build
+from followup.build import REPO, build, say
+from followup.data import seal_local
 from followup.errors import FollowupError
+from followup.fetch import fetch, summary
+from followup.kolada import DEFAULT_BASE_URL
 
 
 def parse_areas(text: str) -> list[str]:
@@ -41,6 +48,13 @@ def parser() -> argparse.ArgumentParser:
                    help="build the website only, without the PDF (quicker)")
     b.add_argument("--project", type=Path, default=REPO,
                    help="folder with data/, notebooks/, book/, _config.yml and _toc.yml (default: this repository)")
+    f = sub.add_parser("fetch", help="fetch the plan's KPIs from Kolada into data/kolada/ (a new snapshot)")
+    f.add_argument("--year", type=int, required=True, help="the report year to fetch data for")
+    f.add_argument("--base-url", default=os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL,
+                   help="Kolada API base URL (default: $KOLADA_BASE_URL, else %(default)s)")
+    f.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
+    loc = sub.add_parser("local", help="check data/local/values.csv and record its sha256 in the manifest")
+    loc.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     return p
 
 
@@ -50,12 +64,22 @@ def main(argv=None) -> int:
         argv.insert(0, "build")
     args = parser().parse_args(argv)
     try:
+        if args.command == "fetch":
+            changes = fetch(args.project.resolve(), args.year, args.base_url, log=say)
+            for line in summary(changes):
+                say(line)
+            return 0
+        if args.command == "local":
+            folder = args.project.resolve() / "data" / "local"
+            n = seal_local(folder, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            say(f"{folder.relative_to(args.project.resolve())}/values.csv: {n} rows checked; manifest updated")
+            return 0
         build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf)
     except FollowupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; _build/ is unchanged", file=sys.stderr)
+        print("interrupted; _build/ and data/ are unchanged", file=sys.stderr)
         return 130
     return 0
 

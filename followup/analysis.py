@@ -109,6 +109,8 @@ def peer_mean_series(ds: Dataset, indicator: str, group: str, years, gender: str
 
 def missing_reason(ds: Dataset, indicator: Indicator, municipality: str, year: int) -> str:
     """Why a value is missing, in Swedish: the status Kolada gave, or that it is not yet published."""
+    if indicator.id in ds.removed_kpis:
+        return "nyckeltalet har upphört i Kolada"
     p = point(ds, indicator.id, municipality, year)
     if p.status:
         return p.status

@@ -85,6 +85,8 @@ def _tail(ind: Indicator, verdict: str) -> str:
 def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     """Judge one indicator for a report year by its declared rule."""
     t, muni = ind.target, plan.municipality.id
+    if ind.id in ds.removed_kpis:
+        return _unknown(ind, "nyckeltalet har upphört i Kolada")
     if t.rule == "cumulative":
         return _cumulative(ds, plan, ind, year)
     last = analysis.latest(ds, ind.id, muni, up_to=year)

@@ -28,7 +28,7 @@ import nbformat
 import yaml
 
 from . import fmt, pdf
-from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset
+from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset, with_data_breaks
 from .errors import BuildError, FollowupError
 from .chapter import goal_verdict
 from .commentary import chapter_text, commentary_path, load_commentary, missing_actions
@@ -117,8 +117,8 @@ def subset_toc(toc: dict, slugs) -> dict:
 def resolve(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None) -> Inputs:
     """Load and validate everything a build reads; raise FollowupError naming what is wrong."""
     p = repo_paths(repo)
-    plan = load_plan(p["plan"])
     ds = load_dataset(choose_root(p["data"]))
+    plan = with_data_breaks(load_plan(p["plan"]), ds)
     check_plan_against_data(plan, ds)
     check_toc(p["toc"], plan)
     check_parameters(p["template"], "goal_area")

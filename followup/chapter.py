@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown, display
 
 from . import analysis, assessment, figures, fmt
 from .commentary import load_commentary
-from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset
+from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape
 from .plan import GoalArea, Plan, load_plan
@@ -31,8 +31,8 @@ class Context:
 
     @classmethod
     def load(cls, plan_path, data_dir, report_year: int, municipality: str, commentary_dir) -> "Context":
-        plan = load_plan(plan_path)
         ds = load_dataset(data_dir)
+        plan = with_data_breaks(load_plan(plan_path), ds)
         check_plan_against_data(plan, ds)
         if municipality != plan.municipality.id:
             raise FollowupError(f"municipality {municipality!r}: the plan {plan_path} is for "
@@ -184,6 +184,71 @@ def show_trends(ctx: Context, slug: str, figure_dir: str = FIGURE_DIR) -> None:
             fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
             display(Markdown(md_escape(verdict.wording)))
             display(Markdown(fig.directive(Path("."))))
+
+
+def show_definitions(ctx: Context, slug: str) -> None:
+    """Each indicator's title and description as Kolada gives them (text, never markup)."""
+    area = ctx.plan.area(slug)
+    items = []
+    for ind in area.indicators:
+        if ind.is_kolada:
+            meta = ctx.data.kpis.get(ind.id, {})
+            title = meta.get("title", ind.title)
+            text = " ".join(str(meta.get("description") or "").replace("\\n", " ").split())
+            ended = " Nyckeltalet har upphört i Kolada." if ind.id in ctx.data.removed_kpis else ""
+            items.append(f"{ind.id}\n: **{md_escape(title)}** ({md_escape(ind.unit)}). {md_escape(text)}{ended}")
+        else:
+            items.append(f"{md_escape(ind.id)}\n: **{md_escape(ind.title)}** ({md_escape(ind.unit)}). Lokal "
+                         f"uppgift från {md_escape(ctx.data.local_sources.get(ind.id, ind.supplier))}.")
+    display(Markdown("\n\n".join(items)))
+
+
+def show_changes(ctx: Context) -> None:
+    """What the last fetch from Kolada found changed since the snapshot before it."""
+    ch = ctx.data.changes
+    if not ch or ch.get("previous_retrieved") is None:
+        source = "exempeldata" if ctx.data.is_example else "den första hämtningen"
+        display(Markdown(f"Det finns ingen tidigare hämtning att jämföra med (rapporten bygger på {source})."))
+        return
+    prev, now = ch["previous_retrieved"][:10], ctx.data.retrieved[:10]
+    kinds = ("revised_values", "renamed_kpis", "removed_kpis", "group_changes")
+    if not any(ch.get(k) for k in kinds):
+        display(Markdown(f"Hämtningen {now} hittade inga ändringar jämfört med hämtningen {prev}."))
+        return
+    display(Markdown(f"Hämtningen {now} jämförd med hämtningen {prev}."))
+    if ch["renamed_kpis"]:
+        rows = [{"Nyckeltal": r["kpi"], "Tidigare titel": r["old"], "Ny titel": r["new"],
+                 "Tidsseriebrott": "ja, enheten ändrades" if r["unit_changed"] else "nej"}
+                for r in ch["renamed_kpis"]]
+        _table(pd.DataFrame(rows), "tab-andringar-titlar", "Nyckeltal med ändrad titel")
+        display(Markdown("Där enheten ändrades jämförs värdena inte över brottet."))
+    if ch["removed_kpis"]:
+        lines = [f"- {r['kpi']} {md_escape(r['title'])}: kan ej bedömas – nyckeltalet har upphört"
+                 for r in ch["removed_kpis"]]
+        display(Markdown("Nyckeltal som Kolada inte längre har:\n\n" + "\n".join(lines)))
+    for g in ch["group_changes"]:
+        added = ", ".join(md_escape(m["title"]) for m in g["added"]) or "inga"
+        removed = ", ".join(md_escape(m["title"]) for m in g["removed"]) or "inga"
+        display(Markdown(f"Gruppen {g['group']} har ändrade medlemmar. Nya: {added}. Borttagna: {removed}."))
+    if ch["revised_values"]:
+        shown_places = {ctx.plan.municipality.id, ctx.plan.comparison.id}
+        names = ctx.data.municipalities
+        units = {ind.id: ind for _, ind in ctx.plan.indicators()}
+        rows = []
+        for r in ch["revised_values"]:
+            if r["municipality"] not in shown_places or r["gender"] != "T":
+                continue
+            ind = units.get(r["kpi"])
+            d, unit = (ind.decimals, ind.unit) if ind else (1, "")
+            rows.append({"Nyckeltal": r["kpi"], "Kommun": names.get(r["municipality"], r["municipality"]),
+                         "År": str(r["year"]), "Tidigare värde": fmt.value(r["old"], unit, d),
+                         "Nytt värde": fmt.value(r["new"], unit, d)})
+        others = len(ch["revised_values"]) - len(rows)
+        if rows:
+            _table(pd.DataFrame(rows), "tab-andringar-varden",
+                   f"Reviderade värden för {ctx.plan.municipality.name} och {ctx.plan.comparison.name.lower()}")
+        display(Markdown(f"Kolada har reviderat {len(ch['revised_values'])} värden sedan förra hämtningen"
+                         + (f", varav {others} för liknande kommuner eller uppdelat på kön." if others else ".")))
 
 
 OVERVIEW_COLUMNS = ["Målområde", "Indikator", "Bedömning", "Senaste värde", "År", "Förändring", "Riket"]

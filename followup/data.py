@@ -50,6 +50,15 @@ class Dataset:
     municipalities: dict  # id -> title
     groups: dict  # id -> {"title": ..., "members": [{"member_id", "member_title"}]}
     local_sources: dict = field(default_factory=dict)  # local indicator id -> source text
+    changes: dict = field(default_factory=dict)  # kolada/changes.json: what the last fetch found changed
+
+    @property
+    def removed_kpis(self) -> set[str]:
+        """KPIs the last fetch found Kolada no longer has."""
+        return {k for k, meta in self.kpis.items() if meta.get("removed_from_kolada")}
+
+    def series_breaks(self, kpi: str) -> list[dict]:
+        return [b for b in self.changes.get("series_breaks", []) if b["kpi"] == kpi]
 
     @property
     def is_example(self) -> bool:
@@ -158,6 +167,7 @@ def read_manifest(part_dir: Path, part: str) -> dict:
     for name in expected:
         if name not in files:
             raise DataError(path, f"files.{name}", "missing from the manifest")
+    for name in files:
         actual_path = part_dir / name
         if not actual_path.exists():
             raise DataError(actual_path, "", "listed in the manifest but the file is missing")
@@ -167,6 +177,42 @@ def read_manifest(part_dir: Path, part: str) -> dict:
                                              f"({str(files[name].get('sha256'))[:12]}…): the file was changed "
                                              f"after the snapshot was made")
     return manifest
+
+
+def seal_local(folder: Path, now: str) -> int:
+    """Check a local values.csv and record its sha256 in the folder's manifest (after a hand edit)."""
+    folder = Path(folder)
+    rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator")
+    text = (folder / "values.csv").read_text(encoding="utf-8-sig")
+    tmp = folder.parent / f".{folder.name}-sealing"
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    write_part(tmp, {"values.csv": text}, "local", now, "Kommunens egna uppgifter för indikatorer som Kolada saknar.")
+    (tmp / "manifest.json").replace(folder / "manifest.json")
+    (tmp / "values.csv").unlink()
+    tmp.rmdir()
+    return len(rows)
+
+
+def with_data_breaks(plan, ds: "Dataset"):
+    """The plan with the series breaks a fetch recorded (a KPI's unit changed) added to those it declares."""
+    import dataclasses
+
+    from .plan import SeriesBreak
+
+    areas = []
+    for area in plan.goal_areas:
+        inds = []
+        for ind in area.indicators:
+            found = tuple(SeriesBreak(b["year"], b["note"]) for b in ds.series_breaks(ind.id))
+            known = {b.year for b in ind.breaks}
+            extra = tuple(b for b in found if b.year not in known)
+            inds.append(dataclasses.replace(ind, breaks=tuple(sorted(ind.breaks + extra, key=lambda b: b.year)))
+                        if extra else ind)
+        areas.append(dataclasses.replace(area, indicators=tuple(inds)))
+    return dataclasses.replace(plan, goal_areas=tuple(areas), by_slug={a.slug: a for a in areas})
 
 
 def _read_long_csv(path: Path, columns: list[str], id_column: str) -> pd.DataFrame:
@@ -227,13 +273,22 @@ def _read_long_csv(path: Path, columns: list[str], id_column: str) -> pd.DataFra
     return pd.DataFrame(rows, columns=columns)
 
 
-def load_dataset(root) -> Dataset:
-    """Load and check a data set (see the module docstring for the layout)."""
+def load_dataset(root, parts=("kolada", "local")) -> Dataset:
+    """Load and check a data set (see the module docstring for the layout); parts=("kolada",) reads a
+    Kolada snapshot alone."""
     root = Path(root)
     kdir, ldir = root / "kolada", root / "local"
-    kman, lman = read_manifest(kdir, "kolada"), read_manifest(ldir, "local")
+    kman = read_manifest(kdir, "kolada")
     kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi").rename(columns={"kpi": "indicator"})
-    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator")
+    if "local" in parts:
+        if not ldir.is_dir():
+            raise DataError(ldir, "", "missing: the plan's local indicators are read from here. Create "
+                                      "values.csv in the format of data/README.md, then run `make local`")
+        lman = read_manifest(ldir, "local")
+        lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator")
+    else:
+        lman = {"source": None}
+        lvalues = pd.DataFrame(columns=LOCAL_COLUMNS)
     local_sources = {}
     for ind, src in lvalues.groupby("indicator")["source"]:
         local_sources[ind] = "; ".join(sorted(set(src)))
@@ -241,8 +296,8 @@ def load_dataset(root) -> Dataset:
     if clash:
         raise DataError(ldir / "values.csv", "column indicator",
                         f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}")
-    values = pd.concat([kvalues, lvalues[KOLADA_COLUMNS[:1] and ["indicator", *KOLADA_COLUMNS[1:]]]],
-                       ignore_index=True)
+    parts_values = [kvalues] + ([lvalues[["indicator", *KOLADA_COLUMNS[1:]]]] if len(lvalues) else [])
+    values = pd.concat(parts_values, ignore_index=True)
     values = values.sort_values(["indicator", "municipality", "year", "gender"], ignore_index=True)
 
     kpis = {}
@@ -264,7 +319,8 @@ def load_dataset(root) -> Dataset:
     if unknown_kpis:
         raise DataError(kdir / "values.csv", "column kpi",
                         f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}")
-    return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources)
+    changes = _read_json(kdir / "changes.json") if "changes.json" in kman["files"] else {}
+    return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources, changes)
 
 
 def _as_list(tree, path: Path) -> list:

@@ -53,6 +53,8 @@ def goal_area():
         nbf.v4.new_markdown_cell("({{ slug }}-utveckling)=\n## Utveckling över tid"),
         code("chapter.show_trends(ctx, goal_area)", HIDE_INPUT),
         nbf.v4.new_markdown_cell("{{ commentary }}"),
+        nbf.v4.new_markdown_cell("({{ slug }}-om-indikatorerna)=\n## Om indikatorerna"),
+        code("chapter.show_definitions(ctx, goal_area)", HIDE_INPUT),
     ]
     return nb
 
@@ -70,6 +72,8 @@ def overview():
             "med det senaste värdet, förändringen mot föregående värde och rikets värde samma år. Varje "
             "målområde har ett eget kapitel med regler, underlag och detaljer."),
         code("chapter.show_overview(ctx)", HIDE_INPUT),
+        nbf.v4.new_markdown_cell("(oversikt-andringar)=\n## Ändringar sedan förra hämtningen"),
+        code("chapter.show_changes(ctx)", HIDE_INPUT),
     ]
     return nb
 

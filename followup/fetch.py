@@ -1,0 +1,166 @@
+"""Fetch the year's data from Kolada into a snapshot in data/kolada/, and say what changed.
+
+The snapshot is written in the data format of data/README.md to a temporary folder beside data/kolada/ and
+moved into place only when the whole fetch has succeeded: a failed or interrupted fetch leaves the previous
+snapshot byte for byte as it was. A fetch compares itself with the previous snapshot and records in
+changes.json: revised values, KPIs whose title changed (a changed unit marks a series break, so trends
+are not compared across it), KPIs that Kolada no longer has, and peer-group members that changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import analysis
+from .data import KOLADA_COLUMNS, csv_text, json_text, load_dataset, write_part
+from .kolada import Client, KoladaError
+from .plan import load_plan
+
+REMOVED = "removed_from_kolada"
+
+
+def _unit(title: str) -> str:
+    """The unit part of a Kolada title: the text after its last comma ("andel (%)")."""
+    return title.rsplit(",", 1)[-1].strip() if "," in title else ""
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: list[dict]) -> dict:
+    """What differs between the previous snapshot in old_dir (if any) and the new one."""
+    changes = {"previous_retrieved": None, "revised_values": [], "renamed_kpis": [], "removed_kpis": [],
+               "group_changes": [], "series_breaks": []}
+    if not (old_dir / "manifest.json").exists():
+        return changes
+    old = load_dataset(old_dir.parent, parts=("kolada",))
+    changes["previous_retrieved"] = old.retrieved
+    changes["series_breaks"] = list(old.changes.get("series_breaks", []))
+    before = {(r.indicator, r.municipality, int(r.year), r.gender): r.value
+              for r in old.values.itertuples() if r.indicator in old.kpis}
+    for row in values:
+        key = (row["kpi"], row["municipality"], row["year"], row["gender"])
+        if key in before:
+            old_v, new_v = before[key], row["value"]
+            old_missing, new_missing = old_v != old_v, new_v is None  # NaN != NaN
+            if old_missing != new_missing or (not old_missing and abs(float(new_v) - old_v) > 1e-9):
+                changes["revised_values"].append({
+                    "kpi": key[0], "municipality": key[1], "year": key[2], "gender": key[3],
+                    "old": None if old_missing else old_v, "new": None if new_missing else float(new_v)})
+    for kpi, meta in sorted(kpis.items()):
+        previous = old.kpis.get(kpi)
+        if meta.get(REMOVED):
+            if previous is not None and not previous.get(REMOVED):
+                changes["removed_kpis"].append({"kpi": kpi, "title": previous.get("title", "")})
+            continue
+        if previous is not None and not previous.get(REMOVED) and previous.get("title") != meta.get("title"):
+            old_unit, new_unit = _unit(previous["title"]), _unit(meta["title"])
+            entry = {"kpi": kpi, "old": previous["title"], "new": meta["title"], "unit_changed": old_unit != new_unit}
+            changes["renamed_kpis"].append(entry)
+            if entry["unit_changed"]:
+                years = old.values[(old.values["indicator"] == kpi)].dropna(subset=["value"])["year"]
+                year = int(years.max()) + 1 if len(years) else None
+                if year is not None:
+                    changes["series_breaks"].append({
+                        "kpi": kpi, "year": year,
+                        "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning "
+                                f"{datetime.now(timezone.utc):%Y-%m-%d})"})
+    old_groups = {gid: [m["member_id"] for m in g["members"]] for gid, g in old.groups.items()}
+    for g in groups:
+        was = old_groups.get(g["id"])
+        now = [m["member_id"] for m in g["members"]]
+        if was is not None and set(was) != set(now):
+            names = {m["member_id"]: m["member_title"] for m in g["members"]}
+            names.update({m["member_id"]: m["member_title"] for m in old.groups[g["id"]]["members"]})
+            changes["group_changes"].append({
+                "group": g["id"],
+                "added": [{"id": i, "title": names[i]} for i in now if i not in was],
+                "removed": [{"id": i, "title": names[i]} for i in was if i not in now]})
+    return changes
+
+
+def fetch(repo: Path, year: int, base_url: str, log=print, client: Client | None = None) -> dict:
+    """Fetch everything the plan needs for a report year into data/kolada/. Returns the changes."""
+    repo = Path(repo)
+    plan = load_plan(repo / "data" / "plan.yml")
+    target = repo / "data" / "kolada"
+    client = client or Client(base_url, log=log)
+    kpi_ids = sorted({ind.id for _, ind in plan.indicators() if ind.is_kolada})
+    first = min(year - analysis.TREND_YEARS + 1, plan.period_start)
+    years = list(range(first, year + 1))
+    log(f"fetching {len(kpi_ids)} KPIs, {first}–{year}, from {client.base_url}")
+
+    groups = [g for g in client.groups([plan.peer_group.id]) if g.get("id") == plan.peer_group.id]
+    if not groups:
+        raise KoladaError(f"{client.base_url}: the peer group {plan.peer_group.id} was not found")
+    members = [m["member_id"] for m in groups[0]["members"]]
+    munis = list(dict.fromkeys([plan.municipality.id, plan.comparison.id, *members]))
+    fetched = {k["id"]: k for k in client.kpis(kpi_ids)}
+    removed = [k for k in kpi_ids if k not in fetched]
+    municipalities = client.municipalities(munis)
+    missing_munis = sorted(set(munis) - {m.get("id") for m in municipalities})
+    if missing_munis:
+        raise KoladaError(f"{client.base_url}: municipalities not found: {', '.join(missing_munis)}")
+    rows = client.data([k for k in kpi_ids if k not in removed], munis, years) if len(removed) < len(kpi_ids) else []
+    seen = set()
+    for row in rows:
+        key = (row["kpi"], row["municipality"], row["year"], row["gender"])
+        if key in seen:
+            raise KoladaError(f"{client.base_url}: the value for {', '.join(map(str, key))} came twice")
+        seen.add(key)
+    rows = [r for r in rows if r["municipality"] in munis and r["kpi"] in fetched]
+    rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
+
+    # KPIs Kolada no longer has are recorded as such, with the title they had.
+    previous = {}
+    if (target / "kpis.json").exists():
+        previous = {k["id"]: k for k in json.loads((target / "kpis.json").read_text(encoding="utf-8"))}
+    titles = {ind.id: ind.title for _, ind in plan.indicators()}
+    kpis = dict(fetched)
+    for k in removed:
+        kpis[k] = {"id": k, "title": previous.get(k, {}).get("title", titles[k]), REMOVED: True}
+        log(f"  KPI {k} is no longer in Kolada: recorded as ended")
+    changes = compare(target, rows, kpis, groups)
+    files = {
+        "values.csv": csv_text([dict(r, value=_number(r["value"])) for r in rows], KOLADA_COLUMNS),
+        "kpis.json": json_text([kpis[k] for k in sorted(kpis)]),
+        "municipalities.json": json_text(sorted(municipalities, key=lambda m: m["id"])),
+        "groups.json": json_text(groups),
+        "changes.json": json_text(changes),
+    }
+    retrieved = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".kolada-new-", dir=target.parent))
+    try:
+        write_part(tmp / "kolada", files, "kolada", retrieved,
+                   extra={"api": {"base_url": client.base_url, "version": "v3"}, "report_year": year,
+                          "years": [first, year], "urls": client.urls})
+        load_dataset(tmp, parts=("kolada",))  # what was written must read back
+        old = target.parent / f".kolada-old-{os.getpid()}"
+        if target.exists():
+            target.rename(old)
+        (tmp / "kolada").rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"snapshot written to {target.relative_to(repo)}/ ({len(rows)} values, retrieved {retrieved})")
+    return changes
+
+
+def summary(changes: dict) -> list[str]:
+    """Lines for the terminal: what changed since the previous snapshot."""
+    if changes["previous_retrieved"] is None:
+        return ["no previous snapshot to compare with"]
+    parts = [f"{len(changes['revised_values'])} revised values", f"{len(changes['renamed_kpis'])} renamed KPIs",
+             f"{len(changes['removed_kpis'])} KPIs no longer in Kolada",
+             f"{len(changes['group_changes'])} peer groups with other members"]
+    if not any(changes[k] for k in ("revised_values", "renamed_kpis", "removed_kpis", "group_changes")):
+        return [f"no changes since the snapshot of {changes['previous_retrieved']}"]
+    return [f"changes since the snapshot of {changes['previous_retrieved']}: " + ", ".join(parts)]
