@@ -4,6 +4,8 @@
 #   make test-fast      the unit tests only (skips tests marked slow)
 #   make fetch YEAR=2025  fetch the plan's KPIs from Kolada into data/kolada/ ($KOLADA_BASE_URL overrides the API)
 #   make local          after editing data/local/values.csv: check it and record its hash
+#   make verify [MANIFEST=reports/2025/manifest.json]   prove a report (default: the latest build)
+#   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 PY := .venv/bin/python
 YEAR ?=
@@ -12,7 +14,7 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report fetch local test test-fast example-data clean
+.PHONY: setup report fetch local verify publish test test-fast example-data clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,6 +28,12 @@ fetch: setup
 
 local: setup
 	$(PY) run_all.py local
+
+verify: setup
+	$(PY) run_all.py verify $(MANIFEST)
+
+publish: setup
+	$(PY) run_all.py publish
 
 test: setup
 	$(PY) -m pytest

@@ -5,6 +5,8 @@
     python run_all.py            (same as build)
     python run_all.py fetch --year YEAR [--base-url URL]
     python run_all.py local      (after editing data/local/values.csv: check it and record its hash)
+    python run_all.py verify [MANIFEST] [--quick]   (prove a report: default _build/manifest.json)
+    python run_all.py publish    (archive the year's PDF, results, downloads, manifest and inputs in reports/<year>/)
 
 It validates the plan (data/plan.yml) and the data (data/kolada + data/local when a real snapshot exists,
 otherwise the example data in data/example), executes one notebook per goal area and the overview with
@@ -19,6 +21,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from followup import manifest
 from followup.build import REPO, build, say
 from followup.data import seal_local
 from followup.errors import FollowupError
@@ -55,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     loc = sub.add_parser("local", help="check data/local/values.csv and record its sha256 in the manifest")
     loc.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
+    v = sub.add_parser("verify", help="check a report's recorded inputs and files, re-execute it and compare")
+    v.add_argument("manifest", nargs="?", type=Path, help="a build manifest (default: _build/manifest.json)")
+    v.add_argument("--quick", action="store_true", help="only check the recorded hashes; do not re-execute")
+    v.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
+    pub = sub.add_parser("publish", help="archive the built report in reports/<year>/ for committing")
+    pub.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     return p
 
 
@@ -68,6 +77,13 @@ def main(argv=None) -> int:
             changes = fetch(args.project.resolve(), args.year, args.base_url, log=say)
             for line in summary(changes):
                 say(line)
+            return 0
+        if args.command == "verify":
+            project = args.project.resolve()
+            return manifest.verify(args.manifest or project / "_build" / "manifest.json", project,
+                                   rerun=not args.quick, log=say)
+        if args.command == "publish":
+            manifest.publish(args.project.resolve(), log=say)
             return 0
         if args.command == "local":
             folder = args.project.resolve() / "data" / "local"

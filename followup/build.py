@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import fmt, pdf
-from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset, with_data_breaks
+from . import fmt, manifest, pdf, results
+from .data import (EXAMPLE_NOTE, Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file,
+                   with_data_breaks)
 from .errors import BuildError, FollowupError
-from .chapter import goal_verdict
+from .chapter import Context, goal_verdict
 from .commentary import chapter_text, commentary_path, load_commentary, missing_actions
 from .notebooks import check_parameters, render_template, tidy_executed
 from .plan import Plan, load_plan
@@ -90,7 +92,8 @@ def expected_toc_files(slugs) -> list[str]:
 def check_toc(toc_path: Path, plan: Plan) -> dict:
     """The committed _toc.yml must list the overview and every goal area of the plan, in plan order."""
     toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
-    have, want = toc_chapter_files(toc), expected_toc_files(plan.slugs)
+    have = [f for f in toc_chapter_files(toc) if f.startswith(f"{CHAPTER_DIR}/")]
+    want = expected_toc_files(plan.slugs)
     if have != want:
         missing = [f for f in want if f not in have]
         extra = [f for f in have if f not in want]
@@ -102,7 +105,8 @@ def check_toc(toc_path: Path, plan: Plan) -> dict:
 
 
 def subset_toc(toc: dict, slugs) -> dict:
-    keep = set(expected_toc_files(slugs))
+    """The table of contents with only the chosen goal areas (pages outside chapters/ are kept)."""
+    keep = set(expected_toc_files(slugs)) | {f for f in toc_chapter_files(toc) if not f.startswith(f"{CHAPTER_DIR}/")}
     out = dict(toc)
     if "parts" in toc:
         out["parts"] = [dict(p, chapters=[c for c in p["chapters"] if c["file"] in keep]) for p in toc["parts"]]
@@ -161,25 +165,36 @@ def _execute(job: dict) -> tuple[str, float]:
     import logging
 
     import papermill as pm
+    from jupyter_client.manager import AsyncKernelManager
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
     with open(job["log"], "ab") as log_file:
         os.dup2(log_file.fileno(), 2)
-    say(f"  {job['name']:<28} started")
+    if job.get("announce", True):
+        say(f"  {job['name']:<28} started")
     start = time.monotonic()
-    try:
-        pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
-                            kernel_name="python3", progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False)
-    except pm.PapermillExecutionError as exc:
-        tb = [ANSI.sub("", line) for line in exc.traceback]
-        tail = "\n".join("\n".join(tb).splitlines()[-8:])
-        raise BuildError(f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
-                         f"raised {exc.ename}: {exc.evalue}\n{tail}\n"
-                         f"executed notebook kept for inspection: {job['output']}") from None
-    except Exception as exc:  # kernel died, notebook unreadable, ...
-        raise BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}") from None
+    for attempt in (1, 2):
+        # Kernels talk over IPC sockets in a private folder: no TCP ports for parallel kernels to race for.
+        with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+            km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+            try:
+                pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
+                                    kernel_name="python3", progress_bar=False, log_output=False,
+                                    request_save_on_cell_execute=False, km=km)
+                break
+            except pm.PapermillExecutionError as exc:
+                tb = [ANSI.sub("", line) for line in exc.traceback]
+                tail = "\n".join("\n".join(tb).splitlines()[-8:])
+                raise BuildError(f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
+                                 f"raised {exc.ename}: {exc.evalue}\n{tail}\n"
+                                 f"executed notebook kept for inspection: {job['output']}") from None
+            except RuntimeError as exc:
+                if attempt == 1 and "before replying to kernel_info" in str(exc):
+                    continue  # a kernel that dies while starting is started once more
+                raise BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}") from None
+            except Exception as exc:  # kernel died, notebook unreadable, ...
+                raise BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}") from None
     tidy_executed(Path(job["output"]))
     return job["name"], time.monotonic() - start
 
@@ -251,14 +266,56 @@ def pdf_headings(inputs: Inputs) -> list[str]:
 
 def pdf_link(inputs: Inputs) -> str:
     name = pdf_name(inputs.year)
-    return f"Rapporten finns också som PDF: [{name}]({name})."
+    return f"Rapporten finns också som PDF: [{name}](filer/{name})."
 
 
-def write_book_config(inputs: Inputs, src: Path, dest: Path, pdf: str = "") -> None:
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def appendix_substitutions(inputs: Inputs, repo: Path, recorded: list[str], chapters: Path,
+                           files: dict[str, Path], git: dict) -> dict[str, str]:
+    """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
+    env = manifest.environment()
+    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pypdf", "openpyxl"]
+    packages = ", ".join(f"{k} {env['packages'][k]}" for k in key if k in env["packages"])
+    ds = inputs.data
+    if ds.is_example:
+        provenance = (f"Rapporten bygger på **exempeldata** (`{ds.root.relative_to(repo).as_posix()}/`), "
+                      f"som är påhittade och inte officiell statistik.")
+    else:
+        api = ds.kolada_manifest.get("api") or {}
+        provenance = (f"Nyckeltalen hämtades från Kolada ({api.get('base_url', 'Kolada')}, API-version "
+                      f"{api.get('version', 'v3')}) {ds.retrieved[:10]}.")
+    provenance += (f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
+                   f"Lokala uppgifter: `{ds.root.relative_to(repo).as_posix()}/local/values.csv`.")
+    inputs_rows = [[f"`{rel}`", f"`{sha256_file(repo / rel)[:16]}`"] for rel in recorded]
+    figures = sorted(chapters.glob("figures/*/*.svg"))
+    tables = sorted(chapters.glob("tables/*.csv"))
+    output_rows = [[f"`html/_images/{f.name}`", f"`{sha256_file(f)[:16]}`"] for f in figures]
+    output_rows += [[f"`tables/{t.name}`", f"`{sha256_file(t)[:16]}`"] for t in tables]
+    output_rows += [[f"`{p.parent.name}/{p.name}`", f"`{sha256_file(p)[:16]}`"] for p in files.values()]
+    # The PDF names the files (a link there would point into the build folder); the website links them.
+    downloads = "\n".join(f"- `{p.name}` (att ladda ner från rapportens webbplats)" for p in files.values())
+    return {
+        "data_provenance": provenance,
+        "downloads": downloads,
+        "inputs_table": _md_table(["Indatafil", "sha256 (början)"], inputs_rows),
+        "outputs_table": _md_table(["Publicerad fil under `_build/`", "sha256 (början)"], output_rows),
+        "git_commit": (f"`{git['commit'][:12]}`" + ("" if git["clean"] else " (med ändringar som inte var incheckade)"))
+        if git["commit"] else "okänd (ingen git-utcheckning)",
+        "environment": f"Python {env['python']}; {packages}",
+        "pdf_link": "",
+    }
+
+
+def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None = None) -> None:
     """The staged _config.yml: the committed one with this build's title, substitutions and banner."""
     config = yaml.safe_load(src.read_text(encoding="utf-8"))
     config["title"] = report_title(inputs)
-    config.setdefault("parse", {})["myst_substitutions"] = {**substitutions(inputs), "pdf_link": pdf}
+    config.setdefault("parse", {})["myst_substitutions"] = {**substitutions(inputs), "pdf_link": "", **(extra or {})}
     options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
     if inputs.data.is_example:
         options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."
@@ -311,7 +368,7 @@ def assemble(inputs: Inputs, stage: Path) -> None:
     p = repo_paths(inputs.repo)
     book = stage / "book"
     shutil.copytree(p["pages"], book, ignore=shutil.ignore_patterns("commentary"))
-    (book / CHAPTER_DIR).mkdir(exist_ok=True)
+    (book / CHAPTER_DIR / "tables").mkdir(parents=True)
     (book / "_static").mkdir(exist_ok=True)
     (book / "_static" / "print.css").write_text(print_css(inputs), encoding="utf-8")
     write_book_config(inputs, p["config"], book / "_config.yml")
@@ -371,8 +428,9 @@ def publish(out: Path, target: Path, staging: Path) -> None:
 
 
 def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
-          jobs: int | None = None, with_pdf: bool = True, log=say) -> Path:
-    """Validate, execute, assemble and publish the report. Returns the published _build/ folder."""
+          jobs: int | None = None, with_pdf: bool = True, log=say, git: dict | None = None) -> Path:
+    """Validate, execute, assemble and publish the report. Returns the published _build/ folder.
+    `git` is the commit the report states it was built from (verify passes the recorded one)."""
     repo = Path(repo)
     started = time.monotonic()
     inputs = resolve(repo, year, areas)
@@ -402,28 +460,47 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
             jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"), "log": str(stage / "kernels.log"),
                               "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),
                               "parameters": {**common, "goal_area": slug}})
-        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
+        for job in jobs_list:
+            job["announce"] = log is say
+        jobs_list.append({"name": OVERVIEW, "announce": log is say, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
                           "cwd": str(chapters), "parameters": common})
         workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
         log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")
         execute_all(jobs_list, workers, log)
         book, out = stage / "book", stage / "out"
         out.mkdir()
-        link = ""
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+        shutil.copytree(chapters / "tables", out / "tables")
+        ctx = Context.load(stage / "inputs" / "plan.yml", stage / "inputs" / "data", inputs.year,
+                           inputs.plan.municipality.id, stage / "inputs" / "commentary")
+        files = results.write(ctx, inputs.slugs, out, epoch)
+        (book / "filer").mkdir()
+        for path in files.values():
+            shutil.copy2(path, book / "filer" / path.name)  # the website links them as downloads
+        recorded = manifest.input_files(repo, inputs.data.root, inputs.year, inputs.slugs)
+        git = git or manifest.git_info(repo)
+        extra = appendix_substitutions(inputs, repo, recorded, chapters, files, git)
         if with_pdf:
             log("building the single-page version (jupyter-book) and printing the PDF (chromium)")
+            write_book_config(inputs, p["config"], book / "_config.yml", extra=extra)
             single = jupyter_book(book, "singlehtml")
             pdf_path = out / "pdf" / pdf_name(inputs.year)
             pdf.print_to_pdf(single / "index.html", pdf_path)
             pdf.finish(pdf_path, pdf_headings(inputs), {"Title": report_title(inputs), "Author": "Borlänge kommun",
-                                                        "Subject": inputs.plan.title},
-                       epoch=int(os.environ["SOURCE_DATE_EPOCH"]))
-            shutil.copy2(pdf_path, book / pdf_path.name)  # the website offers it as a download too
-            link = pdf_link(inputs)
-            write_book_config(inputs, p["config"], book / "_config.yml", pdf=link)
+                                                        "Subject": inputs.plan.title}, epoch=epoch)
+            shutil.copy2(pdf_path, book / "filer" / pdf_path.name)  # the website offers it as a download too
+            extra["pdf_link"] = pdf_link(inputs)
+        extra["downloads"] = "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values())
+        write_book_config(inputs, p["config"], book / "_config.yml", extra=extra)
         log("building the website (jupyter-book)")
         html = jupyter_book(book, "html")
         html.rename(out / "html")
+        parameters = {"year": inputs.year, "areas": list(inputs.slugs),
+                      "areas_subset": inputs.slugs != inputs.plan.slugs, "pdf": with_pdf}
+        data = {"root": inputs.data.root.relative_to(repo).as_posix(),
+                "source": "example" if inputs.data.is_example else "kolada",
+                "retrieved": inputs.data.retrieved, "snapshot": inputs.data.snapshot_id}
+        manifest.write(manifest.make(repo, out, recorded, parameters, data, git), out / "manifest.json")
         publish(out, p["build"], p["staging"])
     except BaseException:
         log(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")

@@ -13,7 +13,7 @@ from IPython.display import HTML, Markdown, display
 
 from . import analysis, assessment, figures, fmt
 from .commentary import load_commentary
-from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset, with_data_breaks
+from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset, sha256_file, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape
 from .plan import GoalArea, Plan, load_plan
@@ -78,8 +78,32 @@ def sources_paragraph(ctx: Context, indicators) -> str:
     return md_escape(" ".join(parts))
 
 
-def _table(df: pd.DataFrame, table_id: str, caption: str) -> None:
+TABLE_DIR = "tables"  # relative to the executed notebook
+
+
+def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
+    """Under a figure or table: its source and snapshot, the function that computed it, its file's hash."""
+    kolada = [i.id for i in indicators if i.is_kolada]
+    local = [i for i in indicators if not i.is_kolada]
+    parts = []
+    if kolada:
+        what = "exempeldata i Koladas format" if ctx.data.is_example else "Kolada"
+        parts.append(f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}, ögonblicksbild "
+                     f"{ctx.data.snapshot_id}")
+    if local:
+        parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv, {ctx.data.local_id}")
+    digest = sha256_file(path)[:16]
+    return (f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "
+            f"Fil: `{path.name}`, sha256 `{digest}` (se {{doc}}`Om rapporten <../om-rapporten>`).")
+
+
+def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
+    """Show a table, write it as a CSV file (a published file with a hash) and say where it came from."""
+    path = Path(TABLE_DIR) / f"{table_id}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8", newline="\n")
     display(HTML(analysis.table_html(df, table_id, caption)))
+    display(Markdown(provenance(ctx, indicators, function, path)))
 
 
 def show_assessment(ctx: Context, slug: str) -> None:
@@ -95,8 +119,9 @@ def show_assessment(ctx: Context, slug: str) -> None:
     rows = [{"Indikator": v.indicator.short_title, "Bedömning": assessment.label(v.verdict),
              "Bedömt år": str(v.year) if v.year else fmt.DASH, "Regel och underlag": v.wording}
             for v in verdicts]
-    _table(pd.DataFrame(rows), f"tab-{slug}-bedomning",
-           f"Bedömning av indikatorerna för {area.title} {ctx.year}")
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-bedomning",
+           f"Bedömning av indikatorerna för {area.title} {ctx.year}", area.indicators,
+           "followup.assessment.assess")
     display(Markdown("Varje indikator bedöms på det senaste året med värde till och med "
                      f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
                      + ctx.example_note()))
@@ -107,7 +132,8 @@ def show_indicator_table(ctx: Context, slug: str) -> None:
     table = analysis.indicator_table_display(ctx.summaries(area))
     caption = f"Indikatorer för {area.title}, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}"
     # Why values are missing goes in a list under the table (a column would make the table too wide).
-    _table(table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption)
+    _table(ctx, table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption, area.indicators,
+           "followup.analysis.summarise")
     missing = [f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
                for _, row in table.iterrows() if row["Kommentar"]]
     notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
@@ -133,7 +159,8 @@ def show_directions(ctx: Context, slug: str) -> None:
                      f"Mot planperiodens start ({ctx.plan.period_start})": start.text,
                      "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals)
                      .lstrip("+") if ind.unchanged_within else "0"})
-    _table(pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}")
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}",
+           area.indicators, "followup.assessment.directions")
     display(Markdown("Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
                      "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()))
 
@@ -154,7 +181,9 @@ def show_gender(ctx: Context, slug: str) -> None:
     if not rows:
         display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
         return
-    _table(pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden")
+    split = [i for i in area.indicators if analysis.gender_split(ctx.data, i, ctx.municipality, ctx.year)]
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden",
+           split, "followup.analysis.gender_split")
     display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
 
 
@@ -178,12 +207,13 @@ def show_trends(ctx: Context, slug: str, figure_dir: str = FIGURE_DIR) -> None:
     for ind, summary in zip(area.indicators, ctx.summaries(area)):
         display(Markdown(md_escape(change_sentence(ctx, summary))))
         fig = figures.trend_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
-        display(Markdown(fig.directive(Path("."))))
+        display(Markdown(fig.directive(Path("."), provenance(ctx, [ind], "followup.figures.trend_chart", fig.path))))
         if ind.target.rule == "cumulative":
             verdict = assessment.assess(ctx.data, ctx.plan, ind, ctx.year)
             fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
             display(Markdown(md_escape(verdict.wording)))
-            display(Markdown(fig.directive(Path("."))))
+            display(Markdown(fig.directive(Path("."), provenance(ctx, [ind], "followup.figures.cumulative_chart",
+                                                                  fig.path))))
 
 
 def show_definitions(ctx: Context, slug: str) -> None:
@@ -220,7 +250,9 @@ def show_changes(ctx: Context) -> None:
         rows = [{"Nyckeltal": r["kpi"], "Tidigare titel": r["old"], "Ny titel": r["new"],
                  "Tidsseriebrott": "ja, enheten ändrades" if r["unit_changed"] else "nej"}
                 for r in ch["renamed_kpis"]]
-        _table(pd.DataFrame(rows), "tab-andringar-titlar", "Nyckeltal med ändrad titel")
+        renamed = [ind for _, ind in ctx.plan.indicators() if ind.id in {r["kpi"] for r in ch["renamed_kpis"]}]
+        _table(ctx, pd.DataFrame(rows), "tab-andringar-titlar", "Nyckeltal med ändrad titel", renamed,
+               "followup.fetch.compare")
         display(Markdown("Där enheten ändrades jämförs värdena inte över brottet."))
     if ch["removed_kpis"]:
         lines = [f"- {r['kpi']} {md_escape(r['title'])}: kan ej bedömas – nyckeltalet har upphört"
@@ -245,8 +277,10 @@ def show_changes(ctx: Context) -> None:
                          "Nytt värde": fmt.value(r["new"], unit, d)})
         others = len(ch["revised_values"]) - len(rows)
         if rows:
-            _table(pd.DataFrame(rows), "tab-andringar-varden",
-                   f"Reviderade värden för {ctx.plan.municipality.name} och {ctx.plan.comparison.name.lower()}")
+            revised = [ind for _, ind in ctx.plan.indicators() if ind.id in {r["Nyckeltal"] for r in rows}]
+            _table(ctx, pd.DataFrame(rows), "tab-andringar-varden",
+                   f"Reviderade värden för {ctx.plan.municipality.name} och {ctx.plan.comparison.name.lower()}",
+                   revised, "followup.fetch.compare")
         display(Markdown(f"Kolada har reviderat {len(ch['revised_values'])} värden sedan förra hämtningen"
                          + (f", varav {others} för liknande kommuner eller uppdelat på kön." if others else ".")))
 
@@ -275,16 +309,18 @@ def show_overview(ctx: Context) -> None:
                 "Förändring": fmt.value_change(s.change, ind.unit, d),
                 "Riket": fmt.value(s.national.value, ind.unit, d) if s.national else fmt.DASH,
             })
-    _table(pd.DataFrame(goal_rows), "tab-oversikt-malomraden",
-           f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}")
+    all_inds = [ind for _, ind in ctx.plan.indicators()]
+    _table(ctx, pd.DataFrame(goal_rows), "tab-oversikt-malomraden",
+           f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}", all_inds,
+           "followup.assessment.roll_up")
     counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in assessment.VERDICTS}
     display(Markdown(md_escape(
         f"Av {len(rows)} indikatorer är {counts[assessment.MET]} uppfyllda, {counts[assessment.PARTLY]} delvis "
         f"uppfyllda och {counts[assessment.NOT_MET]} ej uppfyllda; {counts[assessment.UNKNOWN]} kan ej bedömas.")
         + ctx.example_note()))
-    _table(pd.DataFrame(matrix), "tab-oversikt-matris", f"Indikatorernas bedömning per målområde {ctx.year}")
-    _table(pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), "tab-oversikt",
+    _table(ctx, pd.DataFrame(matrix), "tab-oversikt-matris", f"Indikatorernas bedömning per målområde {ctx.year}",
+           all_inds, "followup.assessment.assess")
+    _table(ctx, pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), "tab-oversikt",
            f"Alla målområden och deras indikatorer, {ctx.plan.municipality.name}, "
-           f"senaste värde till och med {ctx.year}")
-    all_inds = [ind for _, ind in ctx.plan.indicators()]
+           f"senaste värde till och med {ctx.year}", all_inds, "followup.analysis.summarise")
     display(Markdown(sources_paragraph(ctx, all_inds) + ctx.example_note()))

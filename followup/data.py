@@ -53,6 +53,15 @@ class Dataset:
     changes: dict = field(default_factory=dict)  # kolada/changes.json: what the last fetch found changed
 
     @property
+    def snapshot_id(self) -> str:
+        """The first 12 hex digits of the sha256 of the Kolada snapshot's manifest (which hashes its files)."""
+        return sha256_file(self.root / "kolada" / "manifest.json")[:12]
+
+    @property
+    def local_id(self) -> str:
+        return sha256_file(self.root / "local" / "manifest.json")[:12]
+
+    @property
     def removed_kpis(self) -> set[str]:
         """KPIs the last fetch found Kolada no longer has."""
         return {k for k, meta in self.kpis.items() if meta.get("removed_from_kolada")}

@@ -66,10 +66,12 @@ class Figure:
     alt: str
     caption: str  # MyST Markdown
 
-    def directive(self, relative_to: Path) -> str:
+    def directive(self, relative_to: Path, provenance: str = "") -> str:
+        """The MyST figure: the image with its alt text and caption, and its provenance as the legend."""
         rel = Path(self.path).relative_to(relative_to).as_posix()
+        legend = f"\n\n{provenance}" if provenance else ""
         return (f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: 100%\n\n"
-                f"{self.caption}\n:::\n")
+                f"{self.caption}{legend}\n:::\n")
 
 
 def source_text(ds: Dataset, plan: Plan, ind: Indicator, computed: bool = True) -> str:

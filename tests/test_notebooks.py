@@ -72,7 +72,8 @@ def test_tidy_hides_parameters_and_drops_run_metadata(tmp_path):
 def test_committed_toc_matches_the_plan(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
     toc = build.check_toc(REPO / "_toc.yml", plan)
-    assert build.toc_chapter_files(toc) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs]
+    assert build.toc_chapter_files(toc) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs] + [
+        "om-rapporten"]
 
 
 def test_toc_out_of_step_with_the_plan_is_an_error(tmp_path):
@@ -88,4 +89,4 @@ def test_toc_out_of_step_with_the_plan_is_an_error(tmp_path):
 def test_subset_toc_keeps_the_overview_and_the_chosen_areas():
     toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     sub = build.subset_toc(toc, ["miljo", "skolan"])
-    assert build.toc_chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo"]
+    assert build.toc_chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten"]
