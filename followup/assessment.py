@@ -17,6 +17,7 @@ MET, PARTLY, NOT_MET, UNKNOWN = "uppfyllt", "delvis uppfyllt", "ej uppfyllt", "k
 VERDICTS = (MET, PARTLY, NOT_MET, UNKNOWN)
 SYMBOLS = {MET: "✔", PARTLY: "◐", NOT_MET: "✘", UNKNOWN: "?"}
 BETTER, SAME, WORSE = "bättre", "oförändrad", "sämre"
+WORDS = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}  # how a wording starts
 
 
 def label(verdict: str) -> str:
@@ -92,7 +93,6 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     last = analysis.latest(ds, ind.id, muni, up_to=year)
     if last is None:
         return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")
-    Word = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}
     at = f"{_v(ind, last.value)} år {last.year}"
 
     if t.rule == "value":
@@ -100,7 +100,7 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         bound = "minst" if ind.higher_is_better else "högst"
         target = f"målet är {bound} {_v(ind, t.value)}" + (f" år {t.year}" if t.year else "")
         return Verdict(ind, verdict, last.year, last.value, t.value,
-                       f"{Word[verdict]}: {at}, {target}{_tail(ind, verdict)}",
+                       f"{WORDS[verdict]}: {at}, {target}{_tail(ind, verdict)}",
                        {"target": t.value})
 
     if t.rule == "improvement":
@@ -118,7 +118,7 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
         goal = "högre" if ind.higher_is_better else "lägre"
         return Verdict(ind, verdict, last.year, last.value, base.value,
-                       f"{Word[verdict]}: {at} mot {_v(ind, base.value)} år {t.baseline_year}; målet är ett "
+                       f"{WORDS[verdict]}: {at} mot {_v(ind, base.value)} år {t.baseline_year}; målet är ett "
                        f"{goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
 
     if t.rule == "national":
@@ -126,21 +126,23 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         if ref.missing:
             reason = ref.status or "inget värde för riket i Kolada"
             return _unknown(ind, f"{plan.comparison.name} saknar värde år {last.year} ({reason})", last.year)
-        verdict = _judge(_gap(ind, last.value, ref.value), t.tolerance, strict=True)
-        return Verdict(ind, verdict, last.year, last.value, ref.value,
-                       f"{Word[verdict]}: {at} mot {_v(ind, ref.value)} för {plan.comparison.name.lower()}; "
-                       f"målet är att vara bättre än {plan.comparison.name.lower()}{_tail(ind, verdict)}",
-                       {"national": ref.value})
+        name = plan.comparison.name.lower()
+        return _better_than(ind, last, ref.value, f"för {name}", name, "national")
 
-    # peers
     peers = analysis.peer_mean(ds, ind.id, plan.peer_group.id, last.year)
     if peers.n == 0:
         return _unknown(ind, f"inga värden för liknande kommuner år {last.year}", last.year)
-    verdict = _judge(_gap(ind, last.value, peers.value), t.tolerance, strict=True)
-    return Verdict(ind, verdict, last.year, last.value, peers.value,
-                   f"{Word[verdict]}: {at} mot {_v(ind, peers.value)} i medel för liknande kommuner "
-                   f"({peers.n} av {peers.of}); målet är att vara bättre än medelvärdet{_tail(ind, verdict)}",
-                   {"peers": peers.value})
+    return _better_than(ind, last, peers.value, f"i medel för liknande kommuner ({peers.n} av {peers.of})",
+                        "medelvärdet", "peers")
+
+
+def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: str, than: str,
+                 key: str) -> Verdict:
+    """The rules 'better than Riket' and 'better than the peer mean': strictly better, or within the tolerance."""
+    verdict = _judge(_gap(ind, last.value, reference), ind.target.tolerance, strict=True)
+    return Verdict(ind, verdict, last.year, last.value, reference,
+                   f"{WORDS[verdict]}: {_v(ind, last.value)} år {last.year} mot {_v(ind, reference)} {whose}; "
+                   f"målet är att vara bättre än {than}{_tail(ind, verdict)}", {key: reference})
 
 
 def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
@@ -158,7 +160,7 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     gap = round(total - t.value, ind.decimals + 2)
     verdict = MET if gap >= 0 else (
         PARTLY if t.partial_share is not None and total >= t.partial_share * t.value else NOT_MET)
-    word = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}[verdict]
+    word = WORDS[verdict]
     text = (f"{word}: {_v(ind, total)} sammanlagt {so_far}, målet är minst {_v(ind, t.value)} "
             f"under {period}")
     if t.partial_share is not None and verdict != MET:

@@ -89,6 +89,18 @@ def _label(value: float, unit: str, decimals: int) -> str:
     return fmt.value(value, unit, decimals)
 
 
+def _save(fig, ax, ds: Dataset, path: Path) -> Path:
+    """Legend below the plot, the example note when example data is shown, and deterministic SVG bytes."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
+    if ds.is_example:
+        fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return path
+
+
 def _segments(years: list[int], values: list[float], breaks) -> list[tuple[list[int], list[float]]]:
     """The series cut at each break, so that no line joins values across a series break."""
     cuts = [b.year for b in breaks]
@@ -143,14 +155,7 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     ax.set_xlim(first_year - 0.4, year + 0.4)
     ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
     ax.margins(y=0.15)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
-    if ds.is_example:
-        fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
-    fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{area.slug}-{ind.id.lower()}.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    path = _save(fig, ax, ds, out_dir / f"{area.slug}-{ind.id.lower()}.svg")
 
     # Alt text: what the chart shows, with the first and last values of each line.
     parts = []
@@ -203,14 +208,7 @@ def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, ye
     ax.set_xticks(years, [str(y) for y in years], fontsize=9)
     ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
     ax.set_ylim(0, max(t.value, total) * 1.12)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
-    if ds.is_example:
-        fig.text(0.99, 0.01, EXAMPLE_NOTE, ha="right", va="bottom", fontsize=8, color="#6b6b6b")
-    fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{area.slug}-{ind.id.lower()}-sammanlagt.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
+    path = _save(fig, ax, ds, out_dir / f"{area.slug}-{ind.id.lower()}-sammanlagt.svg")
     done = [(y, v) for y, v in zip(years, yearly) if y <= year]
     missing = [str(y) for y, v in done if math.isnan(v)]
     per_year = "; ".join(f"{y}: {fmt.number(v, ind.decimals)}" for y, v in done if not math.isnan(v))

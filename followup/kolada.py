@@ -100,23 +100,21 @@ class Client:
 
     # ------------------------------------------------------------ the calls the fetch needs
 
-    def kpis(self, ids: list[str]) -> list[dict]:
+    def metadata(self, kind: str, ids: list[str], what: str) -> list[dict]:
+        """Metadata objects by id (`kind`: kpi, municipality, municipality_groups), at most 25 ids a request."""
         out = []
         for part in chunks(ids):
-            out += self.get_all(self.url("kpi", ",".join(part)), f"KPI metadata ({len(part)} ids)")
+            out += self.get_all(self.url(kind, ",".join(part)), f"{what} ({len(part)} ids)")
         return out
+
+    def kpis(self, ids: list[str]) -> list[dict]:
+        return self.metadata("kpi", ids, "KPI metadata")
 
     def municipalities(self, ids: list[str]) -> list[dict]:
-        out = []
-        for part in chunks(ids):
-            out += self.get_all(self.url("municipality", ",".join(part)), f"municipalities ({len(part)} ids)")
-        return out
+        return self.metadata("municipality", ids, "municipalities")
 
     def groups(self, ids: list[str]) -> list[dict]:
-        out = []
-        for part in chunks(ids):
-            out += self.get_all(self.url("municipality_groups", ",".join(part)), f"groups ({len(part)} ids)")
-        return out
+        return self.metadata("municipality_groups", ids, "groups")
 
     def data(self, kpis: list[str], municipalities: list[str], years: list[int]) -> list[dict]:
         """Value rows flattened to kpi, municipality, year, gender, value, status."""
