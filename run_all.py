@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--areas", type=parse_areas,
                    help="comma-separated goal-area slugs to build (default: all, in plan order)")
     b.add_argument("--jobs", type=int, help="notebooks executed in parallel (default: the number of cores)")
+    b.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     b.add_argument("--no-pdf", dest="pdf", action="store_false",
                    help="build the website only, without the PDF (quicker)")
     b.add_argument("--project", type=Path, default=REPO,
@@ -55,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--year", type=int, required=True, help="the report year to fetch data for")
     f.add_argument("--base-url", default=os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL,
                    help="Kolada API base URL (default: $KOLADA_BASE_URL, else %(default)s)")
+    f.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     f.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     loc = sub.add_parser("local", help="check data/local/values.csv and record its sha256 in the manifest")
     loc.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
@@ -67,14 +70,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum, frame):
+    """SIGTERM (e.g. from a job runner) stops a run as cleanly as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv.insert(0, "build")
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "fetch":
-            changes = fetch(args.project.resolve(), args.year, args.base_url, log=say)
+            changes = fetch(args.project.resolve(), args.year, args.base_url, log=say, wait=args.wait)
             for line in summary(changes):
                 say(line)
             return 0
@@ -90,7 +99,8 @@ def main(argv=None) -> int:
             n = seal_local(folder, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
             say(f"{folder.relative_to(args.project.resolve())}/values.csv: {n} rows checked; manifest updated")
             return 0
-        build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf)
+        build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
+              wait=args.wait)
     except FollowupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -36,6 +36,7 @@ from .chapter import Context, goal_verdict
 from .commentary import chapter_text, commentary_path, load_commentary, missing_actions
 from .notebooks import check_parameters, render_template, tidy_executed
 from .plan import Plan, load_plan
+from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
 PACKAGE_ROOT = REPO  # put on the kernels' PYTHONPATH so notebooks can import followup
@@ -200,21 +201,23 @@ def _execute(job: dict) -> tuple[str, float]:
 
 
 def execute_all(jobs: list[dict], workers: int, log) -> None:
-    """Execute the notebooks in parallel; the first failure stops the run."""
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {}
-        for job in jobs:
-            futures[pool.submit(_execute, job)] = job["name"]
+    """Execute the notebooks in parallel; the first failure (or Ctrl-C) stops the run at once."""
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        futures = {pool.submit(_execute, job): job["name"] for job in jobs}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in sorted(done, key=lambda f: futures[f]):
                 if f.exception() is not None:
-                    for other in pending:
-                        other.cancel()
                     raise f.exception()
                 name, secs = f.result()
                 log(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
+    except BaseException:
+        # Do not wait for the notebooks still running: the caller stops every process of the run.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 # ---------------------------------------------------------------- assembling the book
@@ -428,10 +431,18 @@ def publish(out: Path, target: Path, staging: Path) -> None:
 
 
 def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
-          jobs: int | None = None, with_pdf: bool = True, log=say, git: dict | None = None) -> Path:
+          jobs: int | None = None, with_pdf: bool = True, log=say, git: dict | None = None,
+          wait: bool = False) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder.
-    `git` is the commit the report states it was built from (verify passes the recorded one)."""
+    `git` is the commit the report states it was built from (verify passes the recorded one). One run at a
+    time: with `wait`, wait for a run in progress instead of refusing."""
     repo = Path(repo)
+    with RunLock(repo, "report build", wait):
+        recover(repo, log)
+        return _build(repo, year, areas, jobs, with_pdf, log, git)
+
+
+def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
     started = time.monotonic()
     inputs = resolve(repo, year, areas)
     os.environ.update(kernel_environment(inputs))
@@ -443,6 +454,7 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
     p["staging"].mkdir(exist_ok=True)
     stage = p["staging"] / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
     stage.mkdir()
+    os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
     try:
         copy_inputs(inputs, stage)
         assemble(inputs, stage)
@@ -502,7 +514,14 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
                 "retrieved": inputs.data.retrieved, "snapshot": inputs.data.snapshot_id}
         manifest.write(manifest.make(repo, out, recorded, parameters, data, git), out / "manifest.json")
         publish(out, p["build"], p["staging"])
-    except BaseException:
+    except KeyboardInterrupt:
+        kill_run_processes(stage.name)
+        shutil.rmtree(stage, ignore_errors=True)
+        log("interrupted: every process of the run has been stopped; _build/ is unchanged")
+        raise
+    except BaseException as exc:
+        kill_run_processes(stage.name)
+        (stage / FAILED).write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
         log(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")
         raise
     shutil.rmtree(stage, ignore_errors=True)

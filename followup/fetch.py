@@ -19,6 +19,7 @@ from . import analysis
 from .data import KOLADA_COLUMNS, csv_text, json_text, load_dataset, write_part
 from .kolada import Client, KoladaError
 from .plan import load_plan
+from .runs import RunLock, recover
 
 REMOVED = "removed_from_kolada"
 
@@ -86,9 +87,17 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
     return changes
 
 
-def fetch(repo: Path, year: int, base_url: str, log=print, client: Client | None = None) -> dict:
-    """Fetch everything the plan needs for a report year into data/kolada/. Returns the changes."""
+def fetch(repo: Path, year: int, base_url: str, log=print, client: Client | None = None,
+          wait: bool = False) -> dict:
+    """Fetch everything the plan needs for a report year into data/kolada/. Returns the changes.
+    One run at a time (see followup.runs)."""
     repo = Path(repo)
+    with RunLock(repo, "Kolada fetch", wait):
+        recover(repo, log)
+        return _fetch(repo, year, base_url, log, client)
+
+
+def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> dict:
     plan = load_plan(repo / "data" / "plan.yml")
     target = repo / "data" / "kolada"
     client = client or Client(base_url, log=log)

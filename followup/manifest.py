@@ -208,8 +208,15 @@ def verify(manifest_path: Path, repo: Path, rerun: bool = True, log=print) -> in
     return 0
 
 
-def publish(repo: Path, log=print) -> Path:
+def publish(repo: Path, log=print, wait: bool = False) -> Path:
     """Copy the year's PDF, results, downloads, manifest and recorded inputs into reports/<year>/."""
+    from .runs import RunLock
+
+    with RunLock(Path(repo), "publish", wait):
+        return _publish(Path(repo), log)
+
+
+def _publish(repo: Path, log) -> Path:
     from .errors import FollowupError
 
     build_dir = Path(repo) / "_build"
