@@ -22,11 +22,12 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError, PlanError
+from .errors import DataError, DataErrors, PlanError, Problems
 
 FORMAT = "borlange-followup-data"
 FORMAT_VERSION = 1
@@ -224,62 +225,98 @@ def with_data_breaks(plan, ds: "Dataset"):
     return dataclasses.replace(plan, goal_areas=tuple(areas), by_slug={a.slug: a for a in areas})
 
 
-def _read_long_csv(path: Path, columns: list[str], id_column: str) -> pd.DataFrame:
-    """Read a long values table, checking every row; errors name the file, line and column."""
+FIRST_YEAR = 1990
+MAX_SHOWN = 25  # problems listed per file; the rest are counted
+
+
+def raise_all(problems: list[DataError]) -> None:
+    if problems:
+        raise DataErrors(problems)
+
+
+def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: int | None = None) -> pd.DataFrame:
+    """Read a long values table, checking every row; every problem is reported, each naming the file, the
+    line and the column."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(path, "", "file not found") from None
+    if not raw.strip():
+        raise DataError(path, "", f"the file is empty (expected a header line: {','.join(columns)})")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8") from None
+        raise DataError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (in Excel: "
+                                              "Spara som > CSV UTF-8)") from None
     reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    header = next(reader, None) or []
     if header != columns:
-        raise DataError(path, "line 1", f"expected the columns {','.join(columns)}, got {','.join(header or [])}")
-    rows, seen = [], {}
+        missing = [c for c in columns if c not in header]
+        extra = [c for c in header if c not in columns]
+        detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
+                                         f"not expected {', '.join(extra)}" if extra else ""])) or "wrong order"
+        hint = " (the file looks semicolon-separated: save it comma-separated)" if ";" in ",".join(header) else ""
+        raise DataError(path, "line 1", f"expected the columns {','.join(columns)} ({detail}){hint}")
+    last_year = last_year or datetime.now(timezone.utc).year
+    rows, seen, problems = [], {}, []
+
+    def bad(line_no, column, message):
+        problems.append(DataError(path, f"line {line_no}" + (f", column {column}" if column else ""), message))
+
     for line_no, row in enumerate(reader, start=2):
         if not row:
             continue
         if len(row) != len(columns):
-            raise DataError(path, f"line {line_no}", f"expected {len(columns)} fields, got {len(row)}")
+            bad(line_no, "", f"expected {len(columns)} fields, got {len(row)}")
+            continue
         rec = dict(zip(columns, row))
+        ok = True
         if not rec[id_column]:
-            raise DataError(path, f"line {line_no}, column {id_column}", "empty")
+            bad(line_no, id_column, "empty")
+            ok = False
         if not MUNICIPALITY_RE.match(rec["municipality"]):
-            raise DataError(path, f"line {line_no}, column municipality",
-                            f"expected a four-digit municipality code, got {rec['municipality']!r}")
+            bad(line_no, "municipality", f"expected a four-digit municipality code, got {rec['municipality']!r}"
+                + (" (a leading zero was lost: write it as text)" if rec["municipality"].isdigit() else ""))
+            ok = False
         try:
             year = int(rec["year"])
+            if not FIRST_YEAR <= year <= last_year:
+                bad(line_no, "year", f"expected a year from {FIRST_YEAR} to {last_year}, got {year}")
+                ok = False
         except ValueError:
-            raise DataError(path, f"line {line_no}, column year", f"expected a year, got {rec['year']!r}") from None
+            bad(line_no, "year", f"expected a year, got {rec['year']!r}")
+            year, ok = None, False
         if rec["gender"] not in GENDERS:
-            raise DataError(path, f"line {line_no}, column gender",
-                            f"expected T, K or M, got {rec['gender']!r}")
+            bad(line_no, "gender", f"expected T, K or M, got {rec['gender']!r}")
+            ok = False
         value = math.nan
         if rec["value"] != "":
             try:
                 value = float(rec["value"])
+                if not math.isfinite(value):
+                    raise ValueError
             except ValueError:
-                hint = " (use a decimal point, not a comma)" if re.fullmatch(r"-?\d+,\d+", rec["value"]) else ""
-                raise DataError(path, f"line {line_no}, column value",
-                                f"expected a number, got {rec['value']!r}{hint}") from None
-            if not math.isfinite(value):
-                raise DataError(path, f"line {line_no}, column value", f"expected a finite number, got {rec['value']!r}")
+                comma = re.fullmatch(r"-?\d+,\d+", rec["value"].strip())
+                hint = f" (use a decimal point: {rec['value'].strip().replace(',', '.')})" if comma else ""
+                bad(line_no, "value", f"expected a number, got {rec['value']!r}{hint}")
+                ok = False
         elif not rec["status"]:
-            raise DataError(path, f"line {line_no}, column status",
-                            "a missing value needs its reason in the status column")
+            bad(line_no, "status", "a missing value needs its reason in the status column")
+            ok = False
+        if not ok:
+            continue
         key = (rec[id_column], rec["municipality"], year, rec["gender"])
         if key in seen:
-            raise DataError(path, f"line {line_no}", f"duplicate of line {seen[key]} ({', '.join(map(str, key))})")
+            bad(line_no, "", f"duplicate of line {seen[key]} ({', '.join(map(str, key))})")
+            continue
         seen[key] = line_no
-        rec["year"], rec["value"] = year, value
+        rec["year"], rec["value"], rec["line"] = year, value, line_no
         rows.append(rec)
+    raise_all(problems)
     if not rows:
         raise DataError(path, "", "has no data rows")
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*columns, "line"])
 
 
 def load_dataset(root, parts=("kolada", "local")) -> Dataset:
@@ -288,13 +325,14 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
     root = Path(root)
     kdir, ldir = root / "kolada", root / "local"
     kman = read_manifest(kdir, "kolada")
-    kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi").rename(columns={"kpi": "indicator"})
+    kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi", kman.get("report_year"))
+    kvalues = kvalues.rename(columns={"kpi": "indicator"}).assign(file="kolada/values.csv")
     if "local" in parts:
         if not ldir.is_dir():
             raise DataError(ldir, "", "missing: the plan's local indicators are read from here. Create "
                                       "values.csv in the format of data/README.md, then run `make local`")
         lman = read_manifest(ldir, "local")
-        lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator")
+        lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator").assign(file="local/values.csv")
     else:
         lman = {"source": None}
         lvalues = pd.DataFrame(columns=LOCAL_COLUMNS)
@@ -305,7 +343,8 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
     if clash:
         raise DataError(ldir / "values.csv", "column indicator",
                         f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}")
-    parts_values = [kvalues] + ([lvalues[["indicator", *KOLADA_COLUMNS[1:]]]] if len(lvalues) else [])
+    keep = ["indicator", *KOLADA_COLUMNS[1:], "file", "line"]
+    parts_values = [kvalues[keep]] + ([lvalues[keep]] if len(lvalues) else [])
     values = pd.concat(parts_values, ignore_index=True)
     values = values.sort_values(["indicator", "municipality", "year", "gender"], ignore_index=True)
 
@@ -338,23 +377,59 @@ def _as_list(tree, path: Path) -> list:
     return tree
 
 
+def can_be_negative(text: str) -> bool:
+    """Units that can fall below zero: changes, net figures, results (e.g. a population change)."""
+    return any(w in text.lower() for w in ("förändring", "netto", "resultat", "skillnad", "saldo"))
+
+
 def check_plan_against_data(plan, dataset: Dataset) -> None:
-    """Every indicator of the plan has data, and the plan's places exist in the data set."""
+    """Every indicator of the plan has data, the plan's places exist in the data set, and every value is
+    possible in its unit (a share within 0–100 %, no negative count). Reports every problem at once."""
     kdir = dataset.root / "kolada"
+    problems = []
     for key in ("municipality", "comparison"):
         place = getattr(plan, key)
         if place.id not in dataset.municipalities:
-            raise PlanError(plan.path, f"plan.{key}.id",
-                            f"municipality {place.id!r} has no entry in {kdir / 'municipalities.json'}")
+            problems.append(PlanError(plan.path, f"plan.{key}.id",
+                                      f"municipality {place.id!r} has no entry in {kdir / 'municipalities.json'}"))
     if plan.peer_group.id not in dataset.groups:
-        raise PlanError(plan.path, "plan.peer_group.id",
-                        f"group {plan.peer_group.id!r} has no entry in {kdir / 'groups.json'}")
+        problems.append(PlanError(plan.path, "plan.peer_group.id",
+                                  f"group {plan.peer_group.id!r} has no entry in {kdir / 'groups.json'}"))
     local_ids = set(dataset.local_sources)
+    planned = set()
     for i, area in enumerate(plan.goal_areas):
         for j, ind in enumerate(area.indicators):
+            planned.add(ind.id)
             key = f"goal_areas[{i}] ({area.slug}).indicators[{j}] ({ind.id})"
             if ind.is_kolada and ind.id not in dataset.kpis:
-                raise PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kdir / 'kpis.json'}")
+                problems.append(PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kdir / 'kpis.json'}"))
             if not ind.is_kolada and ind.id not in local_ids:
-                raise PlanError(plan.path, key, f"local indicator {ind.id} has no values in "
-                                                f"{dataset.root / 'local' / 'values.csv'}")
+                problems.append(PlanError(plan.path, key, f"local indicator {ind.id} has no values in "
+                                                          f"{dataset.root / 'local' / 'values.csv'}"))
+    units = {ind.id: (ind.unit, ind.title) for _, ind in plan.indicators()}
+    v = dataset.values.dropna(subset=["value"])
+    for ind_id in sorted(set(v["indicator"])):
+        if ind_id in units:
+            unit, title = units[ind_id]
+        else:
+            title = dataset.kpis.get(ind_id, {}).get("title", "")
+            unit = title.rsplit(",", 1)[-1] if "," in title else ""
+        rows = v[v["indicator"] == ind_id]
+        share = "%" in unit
+        for r in rows.itertuples():
+            if share and not 0 <= r.value <= 100:
+                problems.append(DataError(dataset.root / r.file, f"line {r.line}, column value",
+                                          f"{r.value:g} is not a share between 0 and 100 ({ind_id}, {unit})"))
+            elif r.value < 0 and not can_be_negative(f"{unit} {title}"):
+                problems.append(DataError(dataset.root / r.file, f"line {r.line}, column value",
+                                          f"{r.value:g} is negative, which {ind_id} ({unit}) cannot be"))
+    unknown = sorted(set(local_ids) - planned)
+    for ind_id in unknown:
+        line = int(dataset.values[dataset.values["indicator"] == ind_id]["line"].min())
+        problems.append(DataError(dataset.root / "local" / "values.csv", f"line {line}, column indicator",
+                                  f"unknown indicator {ind_id!r}: the plan declares no local indicator with this id "
+                                  f"(local indicators: {', '.join(sorted(i for i in planned if i in local_ids)) or 'none'})"))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise Problems(problems)

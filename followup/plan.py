@@ -6,13 +6,15 @@ PlanError that names the file and the key, e.g.
 """
 from __future__ import annotations
 
+import contextvars
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .errors import PlanError
+from .errors import PlanError, PlanErrors
 
 SCHEMA_VERSION = 1
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -129,35 +131,58 @@ class Plan:
                 yield area, ind
 
 
+_SINK: contextvars.ContextVar[list] = contextvars.ContextVar("plan_problems")
+
+
+class _Skip(Exception):
+    """Stop checking the current node: its problems are recorded, the next node is checked."""
+
+
+def _note(path: Path, key: str, message: str) -> None:
+    _SINK.get().append(PlanError(path, key, message))
+
+
 class _Reader:
-    """Reads one mapping of the YAML tree, checking keys and types, with the key's path for errors."""
+    """Reads one mapping of the YAML tree, checking keys and types, with the key's path for errors.
+    Every problem of the node is recorded; then the node is skipped (raise _Skip)."""
 
     def __init__(self, path: Path, where: str, node, required: dict, optional: dict | None = None):
         self.path, self.where = path, where
         optional = optional or {}
         if not isinstance(node, dict):
             self.fail("", f"expected a mapping with keys {', '.join(required)}, got {_kind(node)}")
-        unknown = sorted(set(node) - set(required) - set(optional), key=str)
-        if unknown:
-            allowed = ", ".join(list(required) + list(optional))
-            self.fail(str(unknown[0]), f"unknown key (allowed here: {allowed})")
+        allowed = list(required) + list(optional)
+        problems = 0
+        for key in sorted(set(node) - set(allowed), key=str):
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (allowed here: {', '.join(allowed)})"
+            _note(path, self.key(str(key)), f"unknown key{hint}")
+            problems += 1
         self.values = {}
         for key, types in {**required, **optional}.items():
             if key not in node:
                 if key in required:
-                    self.fail(key, f"missing (expected {_describe(types)})")
+                    _note(path, self.key(key), f"missing (expected {_describe(types)})")
+                    problems += 1
                 self.values[key] = None
                 continue
             value = node[key]
             if not _is(value, types):
-                self.fail(key, f"expected {_describe(types)}, got {_kind(value)} {value!r}")
+                hint = ""
+                if isinstance(value, str) and NUMBER[0] in types and re.fullmatch(r"-?\d+([.,]\d+)?", value.strip()):
+                    hint = f"; write the number without quotes (and with a decimal point): {value.strip().replace(',', '.')}"
+                _note(path, self.key(key), f"expected {_describe(types)}, got {_kind(value)} {value!r}{hint}")
+                problems += 1
             self.values[key] = value
+        if problems:
+            raise _Skip
 
     def key(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
     def fail(self, key: str, message: str):
-        raise PlanError(self.path, self.key(key) if key else self.where or "(top level)", message)
+        _note(self.path, self.key(key) if key else self.where or "(top level)", message)
+        raise _Skip
 
     def __getitem__(self, key):
         return self.values[key]
@@ -253,99 +278,146 @@ def _breaks(path: Path, where: str, node) -> tuple[SeriesBreak, ...]:
 
 
 def load_plan(path) -> Plan:
-    """Read and validate the plan file. Raises PlanError naming the file and key of the first problem."""
+    """Read and validate the plan file. Raises PlanErrors listing every problem, each naming the file and
+    the key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PlanError(path, "(file)", "not found") from None
     except UnicodeDecodeError as exc:
-        raise PlanError(path, "(file)", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise PlanError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (save the file as UTF-8)") from None
+    if not text.strip():
+        raise PlanError(path, "(file)", "the file is empty")
     try:
         tree = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise PlanError(path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = str(getattr(exc, "problem", None) or exc)
+        hint = "; indent with spaces, not tabs" if "\\t" in problem or "\t" in problem else ""
+        raise PlanError(path, where, f"not valid YAML: {problem}{hint}") from None
+    token = _SINK.set([])
+    try:
+        plan = _read_plan(path, tree)
+        problems = _SINK.get()
+    finally:
+        _SINK.reset(token)
+    if problems:
+        raise PlanErrors(problems)
+    return plan
 
-    top = _Reader(path, "", tree, {"schema_version": (int,), "plan": (dict,), "goal_areas": (list,)})
-    if top["schema_version"] != SCHEMA_VERSION:
-        top.fail("schema_version", f"expected {SCHEMA_VERSION}, got {top['schema_version']!r}")
 
-    meta = _Reader(path, "plan", top["plan"],
-                   {"title": (str,), "municipality": (dict,), "comparison": (dict,), "peer_group": (dict,),
-                    "period": (dict,), "assessment": (dict,)})
-    places = {}
-    for key in ("municipality", "comparison", "peer_group"):
-        r = _Reader(path, f"plan.{key}", meta[key], {"id": (str,), "name": (str,)})
-        places[key] = Place(_text(r, "id"), _text(r, "name"))
-    period = _Reader(path, "plan.period", meta["period"], {"start": (int,), "end": (int,)},
-                     {"assumption": (str,)})
-    if period["end"] < period["start"]:
-        period.fail("end", f"the period ends ({period['end']}) before it starts ({period['start']})")
-    span = (period["start"], period["end"])
-    default_assessment = _assessment(path, "plan.assessment", meta["assessment"])
+def _read_plan(path: Path, tree) -> Plan | None:
+    try:
+        top = _Reader(path, "", tree, {"schema_version": (int,), "plan": (dict,), "goal_areas": (list,)})
+        if top["schema_version"] != SCHEMA_VERSION:
+            top.fail("schema_version", f"expected {SCHEMA_VERSION}, got {top['schema_version']!r}")
+    except _Skip:
+        return None
+
+    places, span, default_assessment, meta = {}, (0, 9999), None, None
+    try:
+        meta = _Reader(path, "plan", top["plan"],
+                       {"title": (str,), "municipality": (dict,), "comparison": (dict,), "peer_group": (dict,),
+                        "period": (dict,), "assessment": (dict,)})
+        for key in ("municipality", "comparison", "peer_group"):
+            try:
+                r = _Reader(path, f"plan.{key}", meta[key], {"id": (str,), "name": (str,)})
+                places[key] = Place(_text(r, "id"), _text(r, "name"))
+            except _Skip:
+                pass
+        try:
+            period = _Reader(path, "plan.period", meta["period"], {"start": (int,), "end": (int,)},
+                             {"assumption": (str,)})
+            if period["end"] < period["start"]:
+                period.fail("end", f"the period ends ({period['end']}) before it starts ({period['start']})")
+            span = (period["start"], period["end"])
+        except _Skip:
+            period = None
+        try:
+            default_assessment = _assessment(path, "plan.assessment", meta["assessment"])
+        except _Skip:
+            pass
+    except _Skip:
+        pass
 
     areas, seen_ids = [], {}
     if not top["goal_areas"]:
-        top.fail("goal_areas", "expected at least one goal area")
+        _note(path, "goal_areas", "expected at least one goal area")
     for i, node in enumerate(top["goal_areas"]):
         label = f"goal_areas[{i}]"
         if isinstance(node, dict) and isinstance(node.get("slug"), str):
             label += f" ({node['slug']})"
-        r = _Reader(path, label, node, {"slug": (str,), "title": (str,), "goal": (str,), "focus": (str,),
-                                         "indicators": (list,)}, {"assessment": (dict,)})
-        slug = r["slug"]
-        if not SLUG_RE.match(slug):
-            r.fail("slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
-        if any(a.slug == slug for a in areas):
-            r.fail("slug", f"duplicate slug {slug!r}")
-        n = len(r["indicators"])
-        if not MIN_INDICATORS <= n <= MAX_INDICATORS:
-            r.fail("indicators", f"expected {MIN_INDICATORS} to {MAX_INDICATORS} indicators, got {n}")
-        indicators = []
-        for j, inode in enumerate(r["indicators"]):
-            ilabel = f"{label}.indicators[{j}]"
-            if isinstance(inode, dict) and isinstance(inode.get("id"), str):
-                ilabel += f" ({inode['id']})"
-            ir = _Reader(path, ilabel, inode,
-                         {"id": (str,), "source": (str,), "title": (str,), "short_title": (str,), "unit": (str,),
-                          "higher_is_better": (bool,), "decimals": (int,), "target": (dict,)},
-                         {"supplier": (str,), "unchanged_within": NUMBER, "breaks": (list,)})
-            ind_id, source = ir["id"], ir["source"]
-            if source == "kolada":
-                if not KOLADA_ID_RE.match(ind_id):
-                    ir.fail("id", f"{ind_id!r} is not a Kolada KPI id (a letter N or U and five digits)")
-                if ir["supplier"] is not None:
-                    ir.fail("supplier", "only local indicators have a supplier (Kolada names the producer)")
-            elif source == "local":
-                if not LOCAL_ID_RE.match(ind_id):
-                    ir.fail("id", f"{ind_id!r} is not a local indicator id (lowercase letters, digits, hyphens)")
-                if ir["supplier"] is None:
-                    ir.fail("supplier", "missing (a local indicator names who supplies it)")
-            else:
-                ir.fail("source", f"expected 'kolada' or 'local', got {source!r}")
-            if not 0 <= ir["decimals"] <= 4:
-                ir.fail("decimals", f"expected 0 to 4, got {ir['decimals']}")
-            if ind_id in seen_ids:
-                ir.fail("id", f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
-            seen_ids[ind_id] = label
-            target = _target(path, f"{ilabel}.target", ir["target"], span)
-            if target.rule in ("national", "peers") and source == "local":
-                ir.fail("target.rule", f"a local indicator has no values for {'Riket' if target.rule == 'national' else 'the peer group'} to compare with")
-            unchanged = ir["unchanged_within"] if ir["unchanged_within"] is not None else 0.0
-            if unchanged < 0:
-                ir.fail("unchanged_within", f"expected 0 or more, got {unchanged}")
-            breaks = _breaks(path, f"{ilabel}.breaks", ir["breaks"]) if ir["breaks"] is not None else ()
-            indicators.append(Indicator(ind_id, source, _text(ir, "title"), _text(ir, "short_title"),
-                                        _text(ir, "unit"), ir["higher_is_better"], ir["decimals"], target,
-                                        float(unchanged), breaks, _text(ir, "supplier")))
-        area_assessment = (_assessment(path, f"{label}.assessment", r["assessment"])
-                           if r["assessment"] is not None else default_assessment)
-        areas.append(GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators),
-                              area_assessment))
-
+        try:
+            areas.append(_area(path, label, node, areas, seen_ids, span, default_assessment))
+        except _Skip:
+            continue
+    if _SINK.get() or meta is None or period is None:
+        return None
     return Plan(str(path), _text(meta, "title"), places["municipality"], places["comparison"],
                 places["peer_group"], period["start"], period["end"], _text(period, "assumption"),
-                default_assessment, tuple(areas),
-                {a.slug: a for a in areas})
+                default_assessment, tuple(areas), {a.slug: a for a in areas})
+
+
+def _area(path: Path, label: str, node, areas: list, seen_ids: dict, span, default_assessment) -> GoalArea:
+    r = _Reader(path, label, node, {"slug": (str,), "title": (str,), "goal": (str,), "focus": (str,),
+                                     "indicators": (list,)}, {"assessment": (dict,)})
+    slug = r["slug"]
+    if not SLUG_RE.match(slug):
+        r.fail("slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
+    if any(a.slug == slug for a in areas):
+        r.fail("slug", f"duplicate slug {slug!r}")
+    n = len(r["indicators"])
+    if not MIN_INDICATORS <= n <= MAX_INDICATORS:
+        _note(path, r.key("indicators"), f"expected {MIN_INDICATORS} to {MAX_INDICATORS} indicators, got {n}")
+    indicators = []
+    for j, inode in enumerate(r["indicators"]):
+        ilabel = f"{label}.indicators[{j}]"
+        if isinstance(inode, dict) and isinstance(inode.get("id"), str):
+            ilabel += f" ({inode['id']})"
+        try:
+            indicators.append(_indicator(path, ilabel, label, inode, seen_ids, span))
+        except _Skip:
+            continue
+    area_assessment = default_assessment
+    if r["assessment"] is not None:
+        area_assessment = _assessment(path, f"{label}.assessment", r["assessment"])
+    return GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators),
+                    area_assessment)
+
+
+def _indicator(path: Path, ilabel: str, label: str, inode, seen_ids: dict, span) -> Indicator:
+    ir = _Reader(path, ilabel, inode,
+                 {"id": (str,), "source": (str,), "title": (str,), "short_title": (str,), "unit": (str,),
+                  "higher_is_better": (bool,), "decimals": (int,), "target": (dict,)},
+                 {"supplier": (str,), "unchanged_within": NUMBER, "breaks": (list,)})
+    ind_id, source = ir["id"], ir["source"]
+    if source == "kolada":
+        if not KOLADA_ID_RE.match(ind_id):
+            ir.fail("id", f"{ind_id!r} is not a Kolada KPI id (a letter N or U and five digits)")
+        if ir["supplier"] is not None:
+            ir.fail("supplier", "only local indicators have a supplier (Kolada names the producer)")
+    elif source == "local":
+        if not LOCAL_ID_RE.match(ind_id):
+            ir.fail("id", f"{ind_id!r} is not a local indicator id (lowercase letters, digits, hyphens)")
+        if ir["supplier"] is None:
+            ir.fail("supplier", "missing (a local indicator names who supplies it)")
+    else:
+        ir.fail("source", f"expected 'kolada' or 'local', got {source!r}")
+    if not 0 <= ir["decimals"] <= 4:
+        ir.fail("decimals", f"expected 0 to 4, got {ir['decimals']}")
+    if ind_id in seen_ids:
+        ir.fail("id", f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
+    seen_ids[ind_id] = label
+    target = _target(path, f"{ilabel}.target", ir["target"], span)
+    if target.rule in ("national", "peers") and source == "local":
+        ir.fail("target.rule", f"a local indicator has no values for "
+                               f"{'Riket' if target.rule == 'national' else 'the peer group'} to compare with")
+    unchanged = ir["unchanged_within"] if ir["unchanged_within"] is not None else 0.0
+    if unchanged < 0:
+        ir.fail("unchanged_within", f"expected 0 or more, got {unchanged}")
+    breaks = _breaks(path, f"{ilabel}.breaks", ir["breaks"]) if ir["breaks"] is not None else ()
+    return Indicator(ind_id, source, _text(ir, "title"), _text(ir, "short_title"), _text(ir, "unit"),
+                     ir["higher_is_better"], ir["decimals"], target, float(unchanged), breaks, _text(ir, "supplier"))

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from followup.data import check_plan_against_data, load_dataset
-from followup.errors import PlanError
+from followup.errors import PlanError, Problems
 from followup.plan import load_plan
 
 from conftest import REPO, TINY_PLAN
@@ -196,8 +196,11 @@ def test_local_indicator_without_data(tmp_path, tiny_dataset):
     tree = tiny()
     tree["goal_areas"][0]["indicators"][2]["id"] = "lokal-b"
     plan = load_plan(write(tmp_path, tree))
-    with pytest.raises(PlanError, match="local indicator lokal-b has no values"):
+    with pytest.raises(Problems) as info:  # both sides of the mismatch are named
         check_plan_against_data(plan, load_dataset(tiny_dataset))
+    text = str(info.value)
+    assert "local indicator lokal-b has no values" in text
+    assert "local/values.csv: line 2, column indicator: unknown indicator 'lokal-a'" in text
 
 
 def test_unknown_peer_group(tmp_path, tiny_dataset):
