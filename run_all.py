@@ -102,7 +102,9 @@ def main(argv=None) -> int:
         build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
               wait=args.wait)
     except FollowupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Paths relative to the project folder: shorter, and the same on every machine.
+        text = str(exc).replace(f"{args.project.resolve()}{os.sep}", "")
+        print(f"error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; _build/ and data/ are unchanged", file=sys.stderr)

@@ -72,8 +72,13 @@ def repo_paths(repo: Path) -> dict[str, Path]:
 
 def say(line: str) -> None:
     """Print one whole line at once (worker processes share the terminal)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured or redirected stdout
+        print(line, flush=True)
+        return
     sys.stdout.flush()
-    os.write(sys.stdout.fileno(), (line + "\n").encode("utf-8"))
+    os.write(fd, (line + "\n").encode("utf-8"))
 
 
 # ---------------------------------------------------------------- table of contents
@@ -126,6 +131,9 @@ def resolve(repo: Path = REPO, year: int | None = None, areas: list[str] | None 
     plan = with_data_breaks(load_plan(p["plan"]), ds)
     check_plan_against_data(plan, ds)
     check_toc(p["toc"], plan)
+    for slug in (areas or plan.slugs):
+        if slug in plan.slugs:
+            load_commentary(p["commentary"], year or ds.latest_year, slug)  # validates its front matter
     check_parameters(p["template"], "goal_area")
     check_parameters(p["overview"], "overview")
     first, last = ds.years

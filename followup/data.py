@@ -22,7 +22,6 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -192,7 +191,7 @@ def read_manifest(part_dir: Path, part: str) -> dict:
 def seal_local(folder: Path, now: str) -> int:
     """Check a local values.csv and record its sha256 in the folder's manifest (after a hand edit)."""
     folder = Path(folder)
-    rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator")
+    rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator", int(now[:4]))
     text = (folder / "values.csv").read_text(encoding="utf-8-sig")
     tmp = folder.parent / f".{folder.name}-sealing"
     if tmp.exists():
@@ -229,12 +228,18 @@ FIRST_YEAR = 1990
 MAX_SHOWN = 25  # problems listed per file; the rest are counted
 
 
+def last_possible_year(manifest: dict) -> int:
+    """No value can be for a year after the data was retrieved (or after the report year it was fetched for)."""
+    retrieved = int(str(manifest["retrieved"])[:4])
+    return min(retrieved, manifest["report_year"]) if manifest.get("report_year") else retrieved
+
+
 def raise_all(problems: list[DataError]) -> None:
     if problems:
         raise DataErrors(problems)
 
 
-def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: int | None = None) -> pd.DataFrame:
+def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: int) -> pd.DataFrame:
     """Read a long values table, checking every row; every problem is reported, each naming the file, the
     line and the column."""
     try:
@@ -251,14 +256,15 @@ def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: in
                                               "Spara som > CSV UTF-8)") from None
     reader = csv.reader(text.splitlines())
     header = next(reader, None) or []
+    if len(header) == 1 and ";" in header[0]:
+        raise DataError(path, "line 1", f"the columns are separated by semicolons; save the file comma-separated "
+                                        f"(in Excel: Spara som > CSV UTF-8) with the columns {','.join(columns)}")
     if header != columns:
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
         detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
                                          f"not expected {', '.join(extra)}" if extra else ""])) or "wrong order"
-        hint = " (the file looks semicolon-separated: save it comma-separated)" if ";" in ",".join(header) else ""
-        raise DataError(path, "line 1", f"expected the columns {','.join(columns)} ({detail}){hint}")
-    last_year = last_year or datetime.now(timezone.utc).year
+        raise DataError(path, "line 1", f"expected the columns {','.join(columns)} ({detail})")
     rows, seen, problems = [], {}, []
 
     def bad(line_no, column, message):
@@ -282,7 +288,8 @@ def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: in
         try:
             year = int(rec["year"])
             if not FIRST_YEAR <= year <= last_year:
-                bad(line_no, "year", f"expected a year from {FIRST_YEAR} to {last_year}, got {year}")
+                bad(line_no, "year", f"expected a year from {FIRST_YEAR} to {last_year} (the data's last "
+                                     f"possible year), got {year}")
                 ok = False
         except ValueError:
             bad(line_no, "year", f"expected a year, got {rec['year']!r}")
@@ -325,14 +332,15 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
     root = Path(root)
     kdir, ldir = root / "kolada", root / "local"
     kman = read_manifest(kdir, "kolada")
-    kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi", kman.get("report_year"))
+    kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi", last_possible_year(kman))
     kvalues = kvalues.rename(columns={"kpi": "indicator"}).assign(file="kolada/values.csv")
     if "local" in parts:
         if not ldir.is_dir():
             raise DataError(ldir, "", "missing: the plan's local indicators are read from here. Create "
                                       "values.csv in the format of data/README.md, then run `make local`")
         lman = read_manifest(ldir, "local")
-        lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator").assign(file="local/values.csv")
+        lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator",
+                                 last_possible_year(lman)).assign(file="local/values.csv")
     else:
         lman = {"source": None}
         lvalues = pd.DataFrame(columns=LOCAL_COLUMNS)

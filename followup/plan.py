@@ -146,7 +146,9 @@ class _Reader:
     """Reads one mapping of the YAML tree, checking keys and types, with the key's path for errors.
     Every problem of the node is recorded; then the node is skipped (raise _Skip)."""
 
-    def __init__(self, path: Path, where: str, node, required: dict, optional: dict | None = None):
+    def __init__(self, path: Path, where: str, node, required: dict, optional: dict | None = None,
+                 skip: bool = True):
+        """With skip=False the node's problems are recorded but checking goes on (self.ok is False)."""
         self.path, self.where = path, where
         optional = optional or {}
         if not isinstance(node, dict):
@@ -170,11 +172,12 @@ class _Reader:
             if not _is(value, types):
                 hint = ""
                 if isinstance(value, str) and NUMBER[0] in types and re.fullmatch(r"-?\d+([.,]\d+)?", value.strip()):
-                    hint = f"; write the number without quotes (and with a decimal point): {value.strip().replace(',', '.')}"
+                    hint = f"; write the number without quotes: {value.strip().replace(',', '.')}"
                 _note(path, self.key(key), f"expected {_describe(types)}, got {_kind(value)} {value!r}{hint}")
                 problems += 1
-            self.values[key] = value
-        if problems:
+            self.values[key] = value if _is(value, types) else None
+        self.ok = not problems
+        if problems and skip:
             raise _Skip
 
     def key(self, key: str) -> str:
@@ -237,12 +240,18 @@ def _target(path: Path, where: str, node, period: tuple[int, int]) -> Target:
         r.fail("source", "expected 'example' (an example target), 'plan' (stated in the plan's text) or "
                          f"'council' (a council decision), got {source!r}")
     needed, allowed = RULE_KEYS[rule]
+    wrong = 0
     for key in sorted(needed):
         if r[key] is None:
-            r.fail(key, f"missing (the rule {rule!r} needs it)")
+            _note(path, r.key(key), f"missing (the rule {rule!r} needs it)")
+            wrong += 1
     for key in sorted(set(keys) - needed - allowed - {"decision", "decision_date"}):
         if r[key] is not None:
-            r.fail(key, f"not used by the rule {rule!r} (it uses: {', '.join(sorted(needed | allowed)) or 'no value'})")
+            _note(path, r.key(key), f"not used by the rule {rule!r} (it uses: "
+                                    f"{', '.join(sorted(needed | allowed)) or 'no value'})")
+            wrong += 1
+    if wrong:
+        raise _Skip
     if source == "council":
         for key in ("decision", "decision_date"):
             if r[key] is None:
@@ -363,12 +372,14 @@ def _read_plan(path: Path, tree) -> Plan | None:
 
 def _area(path: Path, label: str, node, areas: list, seen_ids: dict, span, default_assessment) -> GoalArea:
     r = _Reader(path, label, node, {"slug": (str,), "title": (str,), "goal": (str,), "focus": (str,),
-                                     "indicators": (list,)}, {"assessment": (dict,)})
+                                     "indicators": (list,)}, {"assessment": (dict,)}, skip=False)
     slug = r["slug"]
-    if not SLUG_RE.match(slug):
-        r.fail("slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
-    if any(a.slug == slug for a in areas):
-        r.fail("slug", f"duplicate slug {slug!r}")
+    if slug is not None and not SLUG_RE.match(slug):
+        _note(path, r.key("slug"), f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
+    elif slug is not None and any(a.slug == slug for a in areas):
+        _note(path, r.key("slug"), f"duplicate slug {slug!r}")
+    if r["indicators"] is None:
+        raise _Skip  # nothing more to check in this goal area
     n = len(r["indicators"])
     if not MIN_INDICATORS <= n <= MAX_INDICATORS:
         _note(path, r.key("indicators"), f"expected {MIN_INDICATORS} to {MAX_INDICATORS} indicators, got {n}")
@@ -384,6 +395,8 @@ def _area(path: Path, label: str, node, areas: list, seen_ids: dict, span, defau
     area_assessment = default_assessment
     if r["assessment"] is not None:
         area_assessment = _assessment(path, f"{label}.assessment", r["assessment"])
+    if not r.ok:
+        raise _Skip
     return GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators),
                     area_assessment)
 
@@ -394,23 +407,24 @@ def _indicator(path: Path, ilabel: str, label: str, inode, seen_ids: dict, span)
                   "higher_is_better": (bool,), "decimals": (int,), "target": (dict,)},
                  {"supplier": (str,), "unchanged_within": NUMBER, "breaks": (list,)})
     ind_id, source = ir["id"], ir["source"]
+    problems = len(_SINK.get())
     if source == "kolada":
         if not KOLADA_ID_RE.match(ind_id):
-            ir.fail("id", f"{ind_id!r} is not a Kolada KPI id (a letter N or U and five digits)")
+            _note(path, ir.key("id"), f"{ind_id!r} is not a Kolada KPI id (a letter N or U and five digits)")
         if ir["supplier"] is not None:
-            ir.fail("supplier", "only local indicators have a supplier (Kolada names the producer)")
+            _note(path, ir.key("supplier"), "only local indicators have a supplier (Kolada names the producer)")
     elif source == "local":
         if not LOCAL_ID_RE.match(ind_id):
-            ir.fail("id", f"{ind_id!r} is not a local indicator id (lowercase letters, digits, hyphens)")
+            _note(path, ir.key("id"), f"{ind_id!r} is not a local indicator id (lowercase letters, digits, hyphens)")
         if ir["supplier"] is None:
-            ir.fail("supplier", "missing (a local indicator names who supplies it)")
+            _note(path, ir.key("supplier"), "missing (a local indicator names who supplies it)")
     else:
-        ir.fail("source", f"expected 'kolada' or 'local', got {source!r}")
+        _note(path, ir.key("source"), f"expected 'kolada' or 'local', got {source!r}")
     if not 0 <= ir["decimals"] <= 4:
-        ir.fail("decimals", f"expected 0 to 4, got {ir['decimals']}")
+        _note(path, ir.key("decimals"), f"expected 0 to 4, got {ir['decimals']}")
     if ind_id in seen_ids:
-        ir.fail("id", f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
-    seen_ids[ind_id] = label
+        _note(path, ir.key("id"), f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
+    seen_ids.setdefault(ind_id, label)
     target = _target(path, f"{ilabel}.target", ir["target"], span)
     if target.rule in ("national", "peers") and source == "local":
         ir.fail("target.rule", f"a local indicator has no values for "
@@ -419,5 +433,7 @@ def _indicator(path: Path, ilabel: str, label: str, inode, seen_ids: dict, span)
     if unchanged < 0:
         ir.fail("unchanged_within", f"expected 0 or more, got {unchanged}")
     breaks = _breaks(path, f"{ilabel}.breaks", ir["breaks"]) if ir["breaks"] is not None else ()
+    if len(_SINK.get()) > problems:
+        raise _Skip
     return Indicator(ind_id, source, _text(ir, "title"), _text(ir, "short_title"), _text(ir, "unit"),
                      ir["higher_is_better"], ir["decimals"], target, float(unchanged), breaks, _text(ir, "supplier"))
