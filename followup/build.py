@@ -13,6 +13,7 @@ and keeps its staging folder for inspection.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import shutil
@@ -210,7 +211,9 @@ def _execute(job: dict) -> tuple[str, float]:
 
 def execute_all(jobs: list[dict], workers: int, log) -> None:
     """Execute the notebooks in parallel; the first failure (or Ctrl-C) stops the run at once."""
-    pool = ProcessPoolExecutor(max_workers=workers)
+    # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
+    # (a forked worker would hold the run lock after this process was killed).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
         futures = {pool.submit(_execute, job): job["name"] for job in jobs}
         pending = set(futures)

@@ -104,8 +104,10 @@ def recover(repo: Path, log) -> None:
     for run in sorted(staging.glob("run-*")):
         if (run / FAILED).exists():
             failed.append(run)
-        else:
-            shutil.rmtree(run, ignore_errors=True)  # left by a killed run
+        else:  # left by a killed run: end what it left running (workers, kernels), then remove it
+            kill_run_processes(run.name)
+            shutil.rmtree(run, ignore_errors=True)
+            log(f"removed {run.relative_to(repo)}/, left by a run that was killed")
     for run in failed[:-KEEP_FAILED]:
         shutil.rmtree(run, ignore_errors=True)
     data = repo / "data"

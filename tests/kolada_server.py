@@ -12,6 +12,7 @@ import csv
 import json
 import random
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -34,6 +35,7 @@ class FakeKolada:
         self.faults: list[tuple[str, str]] = []  # (path fragment, "429" | "500" | "malformed" | "404"), used once each
         self.always: dict[str, str] = {}  # path fragment -> fault on every request
         self.requests: list[str] = []
+        self.delay = 0.0  # seconds to wait before answering (to interrupt a fetch in flight)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -110,6 +112,8 @@ class FakeKolada:
             def do_GET(self):  # noqa: N802
                 parsed = urlparse(self.path)
                 fake.requests.append(parsed.path)
+                if fake.delay:
+                    time.sleep(fake.delay)
                 fault = fake._fault(parsed.path)
                 if fault in ("429", "500", "404"):
                     self.send_response(int(fault))

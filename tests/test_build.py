@@ -126,7 +126,9 @@ def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, examp
     assert "_build/ is unchanged" in result.stdout + result.stderr
     assert tree_hash(project / "_build") == before
     kept = re.search(r"executed notebook kept for inspection: (\S+)", result.stderr).group(1)
-    assert Path(kept).exists() and ".staging" in kept and "trasig cell" in Path(kept).read_text(encoding="utf-8")
+    assert kept.startswith(".staging/run-")  # shown relative to the project
+    assert "trasig cell" in (project / kept).read_text(encoding="utf-8")
+    assert (project / kept).parents[2].joinpath("FAILED").exists()
 
 
 @pytest.mark.parametrize("args, message", [
