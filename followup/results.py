@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import analysis, assessment
+from . import assessment
 from .chapter import Context
 from .data import csv_text, json_text
 

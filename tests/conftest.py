@@ -1,6 +1,7 @@
 """Shared fixtures. Tests never read or write the live data/ folder: they build their own data sets."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -120,3 +121,14 @@ def make_project(dest: Path, example_dataset: Path) -> Path:
     for part in ("kolada", "local"):
         shutil.copytree(example_dataset / part, dest / "data" / "example" / part)
     return dest
+
+
+def tree_hash(*folders: Path) -> str:
+    """One hash over the names and bytes of every file below the folders: "byte for byte unchanged"."""
+    h = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            h.update(str(path.relative_to(folder)).encode())
+            if path.is_file():
+                h.update(path.read_bytes())
+    return h.hexdigest()

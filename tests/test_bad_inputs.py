@@ -4,7 +4,6 @@ Each case is a folder: files/ (laid over a small, valid project), expected.txt (
 the error output), optionally args.txt (extra arguments to `run_all.py build`) and keep-manifest (do not
 re-record the data's hashes after laying the files over: the case is about a hash that does not match).
 """
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import run_all
 from followup.data import sha256_file
 
-from conftest import REPO, TINY_PLAN, kpi_meta, make_dataset, row
+from conftest import REPO, TINY_PLAN, kpi_meta, make_dataset, row, tree_hash
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir())
@@ -61,14 +60,6 @@ def reseal(project: Path) -> None:
         manifest.write_text(json.dumps(tree, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def tree_hash(*folders: Path) -> str:
-    h = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            h.update(str(path.relative_to(folder)).encode())
-            if path.is_file():
-                h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def test_the_corpus_is_large_enough():

@@ -1,5 +1,4 @@
 """End-to-end: run_all.py builds the website from a copy of the project with the example data."""
-import hashlib
 import re
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import pytest
 from followup.build import build
 from followup.plan import load_plan
 
-from conftest import REPO, make_project
+from conftest import REPO, make_project, tree_hash
 
 pytestmark = pytest.mark.slow
 
@@ -87,13 +86,6 @@ def test_no_absolute_paths_in_the_website(built):
             assert str(project) not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
-def tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        h.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def run_cli(*args):

@@ -1,6 +1,5 @@
 """Interrupts, killed runs, concurrent runs and a build without network: the last report and the data
 survive, and nothing is left running."""
-import hashlib
 import os
 import shutil
 import signal
@@ -13,20 +12,12 @@ import pytest
 
 from followup.runs import MARKER, RunLock, recover
 
-from conftest import REPO, make_project
+from conftest import REPO, make_project, tree_hash
 from kolada_server import FakeKolada
 
 pytestmark = pytest.mark.slow
 
 
-def tree_hash(*folders: Path) -> str:
-    h = hashlib.sha256()
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            h.update(str(path.relative_to(folder)).encode())
-            if path.is_file():
-                h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture
