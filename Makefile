@@ -44,5 +44,5 @@ test-fast: setup
 example-data: setup
 	$(PY) -m followup.example_data
 
-clean:
-	rm -rf _build .staging
+clean: setup
+	$(PY) run_all.py clean

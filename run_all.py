@@ -6,6 +6,7 @@
     python run_all.py fetch --year YEAR [--base-url URL]
     python run_all.py local      (after editing data/local/values.csv: check it and record its hash)
     python run_all.py verify [MANIFEST] [--quick]   (prove a report: default _build/manifest.json)
+    python run_all.py clean      (remove _build/ and the staging folders)
     python run_all.py publish    (archive the year's PDF, results, downloads, manifest and inputs in reports/<year>/)
 
 It validates the plan (data/plan.yml) and the data (data/kolada + data/local when a real snapshot exists,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 from datetime import datetime, timezone
@@ -28,6 +30,7 @@ from followup.data import seal_local
 from followup.errors import FollowupError
 from followup.fetch import fetch, summary
 from followup.kolada import DEFAULT_BASE_URL
+from followup.runs import RunLock
 
 
 def parse_areas(text: str) -> list[str]:
@@ -65,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("manifest", nargs="?", type=Path, help="a build manifest (default: _build/manifest.json)")
     v.add_argument("--quick", action="store_true", help="only check the recorded hashes; do not re-execute")
     v.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
+    cl = sub.add_parser("clean", help="remove _build/ and the staging folders (not while a run is going on)")
+    cl.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     pub = sub.add_parser("publish", help="archive the built report in reports/<year>/ for committing")
     pub.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     return p
@@ -95,9 +100,21 @@ def main(argv=None) -> int:
             manifest.publish(args.project.resolve(), log=say)
             return 0
         if args.command == "local":
-            folder = args.project.resolve() / "data" / "local"
-            n = seal_local(folder, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-            say(f"{folder.relative_to(args.project.resolve())}/values.csv: {n} rows checked; manifest updated")
+            project = args.project.resolve()
+            folder = project / "data" / "local"
+            with RunLock(project, "check of the local data"):
+                n = seal_local(folder, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               project / "data" / "plan.yml")
+            say(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
+            return 0
+        if args.command == "clean":
+            project = args.project.resolve()
+            with RunLock(project, "clean"):
+                for name in ("_build", ".staging"):
+                    for path in [project / name] if name == "_build" else (project / name).glob("*"):
+                        if path.name != "run.lock":
+                            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
+            say("removed _build/ and the staging folders")
             return 0
         build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
               wait=args.wait)

@@ -117,8 +117,10 @@ def missing_reason(ds: Dataset, indicator: Indicator, municipality: str, year: i
     if indicator.is_kolada:
         meta = ds.kpis.get(indicator.id, {})
         period, due = meta.get("publ_period"), meta.get("publication_date")
-        if period and str(period).isdigit() and int(period) <= year:
+        if period and str(period).isdigit() and int(period) == year:
             return f"ej publicerat än, väntas {due}" if due else "ej publicerat än"
+        if period and str(period).isdigit() and int(period) < year:
+            return "ej publicerat än"
         if not period:
             return "ej publicerat; Kolada anger inget datum för nästa publicering"
         return "uppgift saknas i Kolada"

@@ -65,9 +65,11 @@ def _judge(gap: float, tolerance: float | None, strict: bool) -> str:
 
 
 def _gap(ind: Indicator, value: float, reference: float) -> float:
-    """Signed distance to the reference in the good direction, rounded to the shown decimals plus two
-    (so that what the page shows and the verdict agree, and float noise never decides a tie)."""
-    raw = (value - reference) if ind.higher_is_better else (reference - value)
+    """Signed distance to the reference in the good direction, between the values as the page shows them
+    (rounded to the indicator's decimals): the verdict always agrees with the numbers beside it, and float
+    noise never decides a tie."""
+    shown_value, shown_reference = fmt.rounded(value, ind.decimals), fmt.rounded(reference, ind.decimals)
+    raw = (shown_value - shown_reference) if ind.higher_is_better else (shown_reference - shown_value)
     return round(raw, ind.decimals + 2)
 
 
@@ -157,9 +159,10 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     total = float(sum(s.loc[y, "value"] for y in have))
     period = fmt.year_range(plan.period_start, plan.period_end)
     so_far = fmt.year_range(have[0], have[-1])
-    gap = round(total - t.value, ind.decimals + 2)
-    verdict = MET if gap >= 0 else (
-        PARTLY if t.partial_share is not None and total >= t.partial_share * t.value else NOT_MET)
+    d = ind.decimals  # a cumulative target is a minimum ("minst"), compared as shown
+    gap = round(fmt.rounded(total, d) - fmt.rounded(t.value, d), d + 2)
+    partly = t.partial_share is not None and round(total - t.partial_share * t.value, d + 2) >= 0
+    verdict = MET if gap >= 0 else (PARTLY if partly else NOT_MET)
     word = WORDS[verdict]
     text = (f"{word}: {_v(ind, total)} sammanlagt {so_far}, målet är minst {_v(ind, t.value)} "
             f"under {period}")
@@ -167,6 +170,8 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         text += f"; delvis uppfyllt från {fmt.percent(t.partial_share * 100, 0)} av målet"
     if missing:
         text += f"; värde saknas för {', '.join(map(str, missing))}"
+    if verdict != MET and year < plan.period_end:
+        text += f"; planperioden pågår till {plan.period_end}"
     return Verdict(ind, verdict, have[-1], total, t.value, f"{text} ({target_source(ind)}).",
                    {"years": have, "missing_years": missing})
 

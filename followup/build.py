@@ -37,7 +37,7 @@ from .chapter import Context, goal_verdict
 from .commentary import chapter_text, commentary_path, load_commentary, missing_actions
 from .notebooks import check_parameters, render_template, tidy_executed
 from .plan import Plan, load_plan
-from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
+from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover, restore_build
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
 PACKAGE_ROOT = REPO  # put on the kernels' PYTHONPATH so notebooks can import followup
@@ -132,9 +132,8 @@ def resolve(repo: Path = REPO, year: int | None = None, areas: list[str] | None 
     plan = with_data_breaks(load_plan(p["plan"]), ds)
     check_plan_against_data(plan, ds)
     check_toc(p["toc"], plan)
-    for slug in (areas or plan.slugs):
-        if slug in plan.slugs:
-            load_commentary(p["commentary"], year or ds.latest_year, slug)  # validates its front matter
+    for slug in plan.slugs:  # every goal area's: the overview shows all their verdicts, overrides included
+        load_commentary(p["commentary"], year or ds.latest_year, slug)  # validates its front matter
     check_parameters(p["template"], "goal_area")
     check_parameters(p["overview"], "overview")
     first, last = ds.years
@@ -289,7 +288,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def appendix_substitutions(inputs: Inputs, repo: Path, recorded: list[str], chapters: Path,
+def appendix_substitutions(inputs: Inputs, repo: Path, recorded: dict[str, str], chapters: Path,
                            files: dict[str, Path], git: dict) -> dict[str, str]:
     """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
     env = manifest.environment()
@@ -305,7 +304,7 @@ def appendix_substitutions(inputs: Inputs, repo: Path, recorded: list[str], chap
                       f"{api.get('version', 'v3')}) {ds.retrieved[:10]}.")
     provenance += (f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
                    f"Lokala uppgifter: `{ds.root.relative_to(repo).as_posix()}/local/values.csv`.")
-    inputs_rows = [[f"`{rel}`", f"`{sha256_file(repo / rel)[:16]}`"] for rel in recorded]
+    inputs_rows = [[f"`{rel}`", f"`{digest[:16]}`"] for rel, digest in recorded.items()]
     figures = sorted(chapters.glob("figures/*/*.svg"))
     tables = sorted(chapters.glob("tables/*.csv"))
     output_rows = [[f"`html/_images/{f.name}`", f"`{sha256_file(f)[:16]}`"] for f in figures]
@@ -398,7 +397,7 @@ def copy_inputs(inputs: Inputs, stage: Path) -> None:
         shutil.copytree(inputs.data.root / part, dest / "data" / part)
     year_dir = repo_paths(inputs.repo)["commentary"] / str(inputs.year)
     (dest / "commentary" / str(inputs.year)).mkdir(parents=True)
-    for slug in inputs.slugs:
+    for slug in inputs.plan.slugs:  # all goal areas: the overview shows every verdict and override
         src = year_dir / f"{slug}.md"
         if src.exists():
             shutil.copy2(src, dest / "commentary" / str(inputs.year) / src.name)
@@ -434,7 +433,7 @@ def jupyter_book(book: Path, builder: str) -> Path:
 
 def publish(out: Path, target: Path, staging: Path) -> None:
     """Replace target (_build/) by out in two renames; the old build is removed afterwards."""
-    old = staging / f"old-{os.getpid()}-{time.time_ns()}"
+    old = staging / f"old-{time.time_ns()}-{os.getpid()}"  # sorts by time: recover() restores the newest
     if target.exists():
         target.rename(old)
     out.rename(target)
@@ -466,6 +465,8 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
     stage = p["staging"] / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
     stage.mkdir()
     os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
+    # What the build reads, hashed before it is copied (a later edit cannot slip into the manifest).
+    recorded = manifest.input_hashes(repo, inputs.data.root, inputs.year, inputs.plan.slugs)
     try:
         copy_inputs(inputs, stage)
         assemble(inputs, stage)
@@ -483,10 +484,10 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
             jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"), "log": str(stage / "kernels.log"),
                               "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),
                               "parameters": {**common, "goal_area": slug}})
-        for job in jobs_list:
-            job["announce"] = log is say
-        jobs_list.append({"name": OVERVIEW, "announce": log is say, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
+        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
                           "cwd": str(chapters), "parameters": common})
+        for job in jobs_list:
+            job["announce"] = log is say  # workers print their own "started" lines to the terminal
         workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
         log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")
         execute_all(jobs_list, workers, log)
@@ -500,7 +501,6 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
         (book / "filer").mkdir()
         for path in files.values():
             shutil.copy2(path, book / "filer" / path.name)  # the website links them as downloads
-        recorded = manifest.input_files(repo, inputs.data.root, inputs.year, inputs.slugs)
         git = git or manifest.git_info(repo)
         extra = appendix_substitutions(inputs, repo, recorded, chapters, files, git)
         if with_pdf:
@@ -527,11 +527,13 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
         publish(out, p["build"], p["staging"])
     except KeyboardInterrupt:
         kill_run_processes(stage.name)
+        restore_build(repo)  # in case the interrupt came between the two renames of publish()
         shutil.rmtree(stage, ignore_errors=True)
         log("interrupted: every process of the run has been stopped; _build/ is unchanged")
         raise
     except BaseException as exc:
         kill_run_processes(stage.name)
+        restore_build(repo)
         (stage / FAILED).write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
         log(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")
         raise

@@ -168,11 +168,12 @@ def show_directions(ctx: Context, slug: str) -> None:
 def show_gender(ctx: Context, slug: str) -> None:
     """Women and men, and the gap, for the indicators that have the split."""
     area = ctx.plan.area(slug)
-    rows = []
+    rows, split = [], []
     for ind in area.indicators:
         g = analysis.gender_split(ctx.data, ind, ctx.municipality, ctx.year)
         if g is None:
             continue
+        split.append(ind)
         year, women, men = g
         rows.append({"Indikator": ind.short_title, "År": str(year),
                      "Kvinnor": fmt.value(women, ind.unit, ind.decimals),
@@ -181,7 +182,6 @@ def show_gender(ctx: Context, slug: str) -> None:
     if not rows:
         display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
         return
-    split = [i for i in area.indicators if analysis.gender_split(ctx.data, i, ctx.municipality, ctx.year)]
     _table(ctx, pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden",
            split, "followup.analysis.gender_split")
     display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))

@@ -62,6 +62,7 @@ def load_commentary(root: Path, year: int, slug: str) -> Commentary:
         raise PlanError(path, "(file)", "not UTF-8 text; spara filen som UTF-8") from None
     match = FRONT_MATTER.match(text)
     override = justification = None
+    offset = 0  # lines taken by the front matter, for line numbers in errors
     if match:
         try:
             meta = yaml.safe_load(match.group(1)) or {}
@@ -79,10 +80,11 @@ def load_commentary(root: Path, year: int, slug: str) -> Commentary:
                 raise PlanError(path, "override.justification",
                                 "missing: an override needs a written justification")
             override, justification = o["verdict"], " ".join(o["justification"].split())
+        offset = text[: match.end()].count("\n")
         text = text[match.end():]
     for line_no, line in enumerate(text.splitlines(), start=1):
         if re.match(r"^#\s", line):
-            raise PlanError(path, f"line {line_no}", "use '## ' headings (Analys, Orsaker, Åtgärder): "
+            raise PlanError(path, f"line {line_no + offset}", "use '## ' headings (Analys, Orsaker, Åtgärder): "
                                                      "the chapter has the only '# ' heading")
     return Commentary(path, text.strip(), override, justification)
 

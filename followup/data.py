@@ -38,6 +38,7 @@ GENDERS = ("T", "K", "M")
 MUNICIPALITY_RE = re.compile(r"^\d{4}$")
 SOURCES = {"kolada": ("kolada", "example"), "local": ("local", "example")}
 EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"
+LOCAL_NOTE = "Kommunens egna uppgifter för indikatorer som Kolada saknar."
 
 
 @dataclass
@@ -123,6 +124,12 @@ def write_part(folder: Path, files: dict[str, str], source: str, retrieved: str,
     folder.mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8", newline="\n")
+    write_manifest(folder, sorted(files), source, retrieved, note, extra)
+
+
+def write_manifest(folder: Path, names: list[str], source: str, retrieved: str, note: str = "",
+                   extra: dict | None = None) -> None:
+    """A part's manifest: the sha256 of each file exactly as it is on disk."""
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -131,9 +138,11 @@ def write_part(folder: Path, files: dict[str, str], source: str, retrieved: str,
         **({"note": note} if note else {}),
         **(extra or {}),
         "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-                  for name in sorted(files)},
+                  for name in sorted(names)},
     }
-    (folder / "manifest.json").write_text(json_text(manifest), encoding="utf-8", newline="\n")
+    tmp = folder / ".manifest.json.tmp"
+    tmp.write_text(json_text(manifest), encoding="utf-8", newline="\n")
+    tmp.replace(folder / "manifest.json")
 
 
 def choose_root(data_dir: Path) -> Path:
@@ -188,20 +197,26 @@ def read_manifest(part_dir: Path, part: str) -> dict:
     return manifest
 
 
-def seal_local(folder: Path, now: str) -> int:
-    """Check a local values.csv and record its sha256 in the folder's manifest (after a hand edit)."""
+def seal_local(folder: Path, now: str, plan_path: Path | None = None) -> int:
+    """Check a local values.csv (format, and against the plan and the data set it belongs to) and record
+    its sha256, as the file is on disk, in the folder's manifest (after a hand edit)."""
     folder = Path(folder)
     rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator", int(now[:4]))
-    text = (folder / "values.csv").read_text(encoding="utf-8-sig")
-    tmp = folder.parent / f".{folder.name}-sealing"
-    if tmp.exists():
-        import shutil
+    if plan_path is not None and (folder.parent / "kolada" / "manifest.json").exists():
+        from .plan import load_plan
 
-        shutil.rmtree(tmp)
-    write_part(tmp, {"values.csv": text}, "local", now, "Kommunens egna uppgifter för indikatorer som Kolada saknar.")
-    (tmp / "manifest.json").replace(folder / "manifest.json")
-    (tmp / "values.csv").unlink()
-    tmp.rmdir()
+        previous = (folder / "manifest.json").read_bytes() if (folder / "manifest.json").exists() else None
+        write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
+        try:
+            check_plan_against_data(load_plan(plan_path), load_dataset(folder.parent))
+        except BaseException:
+            if previous is None:
+                (folder / "manifest.json").unlink()
+            else:
+                (folder / "manifest.json").write_bytes(previous)
+            raise
+        return len(rows)
+    write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
     return len(rows)
 
 
@@ -225,7 +240,6 @@ def with_data_breaks(plan, ds: "Dataset"):
 
 
 FIRST_YEAR = 1990
-MAX_SHOWN = 25  # problems listed per file; the rest are counted
 
 
 def last_possible_year(manifest: dict) -> int:
@@ -385,6 +399,11 @@ def _as_list(tree, path: Path) -> list:
     return tree
 
 
+def unit_of(title: str) -> str:
+    """The unit part of a Kolada title: the text after its last comma ("andel (%)")."""
+    return title.rsplit(",", 1)[-1].strip() if "," in title else ""
+
+
 def can_be_negative(text: str) -> bool:
     """Units that can fall below zero: changes, net figures, results (e.g. a population change)."""
     return any(w in text.lower() for w in ("förändring", "netto", "resultat", "skillnad", "saldo"))
@@ -421,7 +440,7 @@ def check_plan_against_data(plan, dataset: Dataset) -> None:
             unit, title = units[ind_id]
         else:
             title = dataset.kpis.get(ind_id, {}).get("title", "")
-            unit = title.rsplit(",", 1)[-1] if "," in title else ""
+            unit = unit_of(title)
         rows = v[v["indicator"] == ind_id]
         share = "%" in unit
         for r in rows.itertuples():

@@ -16,17 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import analysis
-from .data import KOLADA_COLUMNS, csv_text, json_text, load_dataset, write_part
+from .data import KOLADA_COLUMNS, DataError, csv_text, json_text, load_dataset, unit_of, write_part
 from .kolada import Client, KoladaError
 from .plan import load_plan
 from .runs import RunLock, recover
 
 REMOVED = "removed_from_kolada"
-
-
-def _unit(title: str) -> str:
-    """The unit part of a Kolada title: the text after its last comma ("andel (%)")."""
-    return title.rsplit(",", 1)[-1].strip() if "," in title else ""
 
 
 def _number(value) -> str:
@@ -41,7 +36,11 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
                "group_changes": [], "series_breaks": []}
     if not (old_dir / "manifest.json").exists():
         return changes
-    old = load_dataset(old_dir.parent, parts=("kolada",))
+    try:
+        old = load_dataset(old_dir.parent, parts=("kolada",))
+    except DataError as exc:  # a damaged previous snapshot must not block a new fetch
+        changes["previous_unreadable"] = str(exc)
+        return changes
     changes["previous_retrieved"] = old.retrieved
     changes["series_breaks"] = list(old.changes.get("series_breaks", []))
     before = {(r.indicator, r.municipality, int(r.year), r.gender): r.value
@@ -62,7 +61,7 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
                 changes["removed_kpis"].append({"kpi": kpi, "title": previous.get("title", "")})
             continue
         if previous is not None and not previous.get(REMOVED) and previous.get("title") != meta.get("title"):
-            old_unit, new_unit = _unit(previous["title"]), _unit(meta["title"])
+            old_unit, new_unit = unit_of(previous["title"]), unit_of(meta["title"])
             entry = {"kpi": kpi, "old": previous["title"], "new": meta["title"], "unit_changed": old_unit != new_unit}
             changes["renamed_kpis"].append(entry)
             if entry["unit_changed"]:
@@ -85,6 +84,22 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
                 "added": [{"id": i, "title": names[i]} for i in now if i not in was],
                 "removed": [{"id": i, "title": names[i]} for i in was if i not in now]})
     return changes
+
+
+def _previous_rows(path: Path, kpis: set[str], munis: set[str]) -> list[dict]:
+    """The previous snapshot's values for some KPIs (those Kolada no longer has)."""
+    if not kpis or not path.exists():
+        return []
+    import csv
+
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["kpi"] in kpis and r["municipality"] in munis:
+                out.append({"kpi": r["kpi"], "municipality": r["municipality"], "year": int(r["year"]),
+                            "gender": r["gender"], "value": float(r["value"]) if r["value"] else None,
+                            "status": r["status"]})
+    return out
 
 
 def fetch(repo: Path, year: int, base_url: str, log=print, client: Client | None = None,
@@ -125,8 +140,7 @@ def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> 
             raise KoladaError(f"{client.base_url}: the value for {', '.join(map(str, key))} came twice")
         seen.add(key)
     rows = [r for r in rows if r["municipality"] in munis and r["kpi"] in fetched]
-    rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
-
+    rows += _previous_rows(target / "values.csv", set(removed), set(munis))  # an ended KPI keeps its history
     # KPIs Kolada no longer has are recorded as such, with the title they had.
     previous = {}
     if (target / "kpis.json").exists():
@@ -136,6 +150,7 @@ def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> 
     for k in removed:
         kpis[k] = {"id": k, "title": previous.get(k, {}).get("title", titles[k]), REMOVED: True}
         log(f"  KPI {k} is no longer in Kolada: recorded as ended")
+    rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
     changes = compare(target, rows, kpis, groups)
     files = {
         "values.csv": csv_text([dict(r, value=_number(r["value"])) for r in rows], KOLADA_COLUMNS),
@@ -165,6 +180,8 @@ def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> 
 
 def summary(changes: dict) -> list[str]:
     """Lines for the terminal: what changed since the previous snapshot."""
+    if changes.get("previous_unreadable"):
+        return [f"the previous snapshot could not be read, so nothing was compared: {changes['previous_unreadable']}"]
     if changes["previous_retrieved"] is None:
         return ["no previous snapshot to compare with"]
     parts = [f"{len(changes['revised_values'])} revised values", f"{len(changes['renamed_kpis'])} renamed KPIs",

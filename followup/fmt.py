@@ -32,6 +32,11 @@ def _rounded(value: float, decimals: int) -> Decimal:
     return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
+def rounded(value: float, decimals: int) -> float:
+    """The value as it is shown with `decimals` decimals (half away from zero)."""
+    return float(_rounded(value, decimals))
+
+
 def number(value, decimals: int = 0) -> str:
     """A number in Swedish notation, or "–" when missing."""
     if is_missing(value):

@@ -7,6 +7,7 @@ response that is not the JSON expected. Every request batch prints a progress li
 """
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
@@ -72,6 +73,8 @@ class Client:
                     raise KoladaError(f"{url}: HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from None
             except (socket.timeout, TimeoutError) as exc:
                 retry_reason = f"time-out ({exc})"
+            except (ConnectionError, http.client.HTTPException) as exc:  # reset, closed early, cut short
+                retry_reason = f"connection lost ({type(exc).__name__})"
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (socket.timeout, TimeoutError)):
                     retry_reason = "time-out"

@@ -63,6 +63,11 @@ def environment() -> dict:
     return {"python": platform.python_version(), "packages": dict(sorted(packages.items()))}
 
 
+def input_hashes(repo: Path, data_root: Path, year: int, slugs: list[str]) -> dict[str, str]:
+    """The sha256 of every file a build reads, by its path relative to the repository."""
+    return {rel: sha256_file(repo / rel) for rel in input_files(repo, data_root, year, slugs)}
+
+
 def input_files(repo: Path, data_root: Path, year: int, slugs: list[str]) -> list[str]:
     """Every file a build reads, relative to the repository (one place that knows what a build reads)."""
     files = ["data/plan.yml", *CODE_INPUTS]
@@ -92,7 +97,7 @@ def output_files(out: Path) -> dict[str, dict]:
     return dict(sorted(entries.items()))
 
 
-def make(repo: Path, out: Path, inputs: list[str], parameters: dict, data: dict, git: dict) -> dict:
+def make(repo: Path, out: Path, inputs: dict[str, str], parameters: dict, data: dict, git: dict) -> dict:
     return {
         "format": FORMAT,
         "format_version": 1,
@@ -100,7 +105,7 @@ def make(repo: Path, out: Path, inputs: list[str], parameters: dict, data: dict,
         "git": git,
         "environment": environment(),
         "data": data,
-        "inputs": {rel: sha256_file(repo / rel) for rel in inputs},
+        "inputs": dict(inputs),
         "outputs": output_files(out),
     }
 
@@ -210,9 +215,10 @@ def verify(manifest_path: Path, repo: Path, rerun: bool = True, log=print) -> in
 
 def publish(repo: Path, log=print, wait: bool = False) -> Path:
     """Copy the year's PDF, results, downloads, manifest and recorded inputs into reports/<year>/."""
-    from .runs import RunLock
+    from .runs import RunLock, recover
 
     with RunLock(Path(repo), "publish", wait):
+        recover(Path(repo), log)
         return _publish(Path(repo), log)
 
 

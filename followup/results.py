@@ -12,7 +12,6 @@ Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carr
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import zipfile
@@ -26,7 +25,7 @@ from .chapter import Context
 from .data import csv_text, json_text
 
 RESULT_COLUMNS = ["goal_area", "indicator", "source", "title", "unit", "higher_is_better", "assessed_year",
-                  "value", "previous_year", "previous_value", "national", "peer_mean", "peer_n", "rank",
+                  "assessed_value", "reference", "value", "value_year", "previous_year", "previous_value", "national", "peer_mean", "peer_n", "rank",
                   "rank_of", "rule", "target_value", "target_source", "verdict", "wording",
                   "direction_previous", "direction_period_start"]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
@@ -55,7 +54,8 @@ def compute(ctx: Context, slugs: list[str]) -> dict:
                 "goal_area": slug, "indicator": ind.id, "source": ind.source,
                 "title": ctx.data.kpis.get(ind.id, {}).get("title", ind.title), "unit": ind.unit,
                 "higher_is_better": ind.higher_is_better,
-                "assessed_year": v.year, "value": _num(s.latest.value) if s.latest else None,
+                "assessed_year": v.year, "assessed_value": _num(v.value), "reference": _num(v.reference),
+                "value": _num(s.latest.value) if s.latest else None, "value_year": s.latest.year if s.latest else None,
                 "previous_year": s.previous.year if s.previous else None,
                 "previous_value": _num(s.previous.value) if s.previous else None,
                 "national": _num(s.national.value) if s.national else None,
@@ -89,7 +89,7 @@ def input_values(ctx: Context, slugs: list[str]) -> list[dict]:
     ids = [ind.id for s in slugs for ind in ctx.plan.area(s).indicators]
     places = {ctx.plan.municipality.id, ctx.plan.comparison.id, *ctx.data.group_members(ctx.plan.peer_group.id)}
     v = ctx.data.values
-    used = v[v["indicator"].isin(ids) & v["municipality"].isin(places)]
+    used = v[v["indicator"].isin(ids) & v["municipality"].isin(places) & (v["year"] <= ctx.year)]
     titles = {ind.id: ctx.data.kpis.get(ind.id, {}).get("title", ind.title) for s in slugs
               for ind in ctx.plan.area(s).indicators}
     rows = []
@@ -160,10 +160,3 @@ def write(ctx: Context, slugs: list[str], out: Path, epoch: int) -> dict[str, Pa
     paths["inputs_xlsx"].write_bytes(excel_bytes(sheets, epoch))
     return paths
 
-
-def load_results_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def dumps(tree) -> str:
-    return json.dumps(tree, ensure_ascii=False, indent=1, sort_keys=True)

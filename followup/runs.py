@@ -90,13 +90,21 @@ def kill_run_processes(run_id: str, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+def restore_build(repo: Path) -> bool:
+    """If _build/ is missing while the report it replaced waits in .staging/old-*, put it back."""
+    repo = Path(repo)
+    old_builds = sorted((repo / ".staging").glob("old-*"))
+    if not (repo / "_build").exists() and old_builds:
+        old_builds[-1].rename(repo / "_build")
+        return True
+    return False
+
+
 def recover(repo: Path, log) -> None:
     """Undo what a killed run left half-done (call it while holding the lock)."""
     repo = Path(repo)
     staging = repo / ".staging"
-    build, old_builds = repo / "_build", sorted(staging.glob("old-*"))
-    if not build.exists() and old_builds:
-        old_builds[-1].rename(build)
+    if restore_build(repo):
         log("restored _build/ from the last report (a previous run was killed while replacing it)")
     for path in staging.glob("old-*"):
         shutil.rmtree(path, ignore_errors=True)
@@ -116,4 +124,12 @@ def recover(repo: Path, log) -> None:
         old_snapshots[-1].rename(kolada)
         log("restored data/kolada/ (a previous fetch was killed while replacing it)")
     for path in [*data.glob(".kolada-old-*"), *data.glob(".kolada-new-*"), *data.glob(".local-sealing")]:
+        shutil.rmtree(path, ignore_errors=True)
+    reports = repo / "reports"
+    for old in sorted(reports.glob(".*-old")):  # a publish killed between its two renames
+        year = old.name[1:-len("-old")]
+        if not (reports / year).exists():
+            old.rename(reports / year)
+            log(f"restored reports/{year}/ (a previous publish was killed while replacing it)")
+    for path in [*reports.glob(".*-old"), *reports.glob(".*-publishing")]:
         shutil.rmtree(path, ignore_errors=True)

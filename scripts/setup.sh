@@ -29,10 +29,15 @@ apt_install() {
 }
 
 command -v "$PYTHON" >/dev/null 2>&1 || apt_install python3 python3-venv
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: the pinned packages need Python 3.11 or newer; $PYTHON is $("$PYTHON" -V 2>&1)." >&2
+  echo "       Use Debian 12 or newer, or point PYTHON=... at a newer Python." >&2
+  exit 1
+fi
 if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   apt_install python3-venv
 fi
-command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || apt_install chromium
 
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then

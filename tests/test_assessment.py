@@ -56,6 +56,23 @@ def test_value_rule(tmp_path, plan, higher, value, expected):
     assert v.verdict == expected and v.year == 2025 and v.reference == 80.0
 
 
+@pytest.mark.parametrize("value, expected", [(79.96, A.MET), (79.94, A.NOT_MET), (80.04, A.MET)])
+def test_the_verdict_agrees_with_the_numbers_shown(tmp_path, plan, value, expected):
+    # 79,96 is shown as "80,0 %": beside "målet är minst 80,0 %" it must read as met, never as not met
+    ds = dataset(tmp_path, {2025: value})
+    v = A.assess(ds, plan, indicator("value", value=80.0), 2025)
+    assert v.verdict == expected
+    shown = fmt.value(value, "andel (%)", 1)
+    assert v.wording.startswith(f"{A.WORDS[expected]}: {shown} år 2025, målet är minst 80,0{NB}%")
+
+
+@pytest.mark.parametrize("own, national, expected", [(60.04, 60.0, A.NOT_MET), (60.06, 60.0, A.MET)])
+def test_better_than_riket_as_shown(tmp_path, plan, own, national, expected):
+    # 60,04 and 60,0 are both shown as "60,0 %": not better than Riket
+    ds = dataset(tmp_path, {2025: own}, national={2025: national})
+    assert A.assess(ds, plan, indicator("national"), 2025).verdict == expected
+
+
 def test_value_rule_without_tolerance_has_no_partly(tmp_path, plan):
     ds = dataset(tmp_path, {2025: 79.9})
     assert A.assess(ds, plan, indicator("value", value=80.0), 2025).verdict == A.NOT_MET
@@ -179,6 +196,13 @@ def test_cumulative_rule(tmp_path, plan, values, expected):
     assert "(mål i strategiska planen)" in v.wording
 
 
+def test_cumulative_share_is_not_decided_by_float_noise(tmp_path, plan):
+    ds = dataset(tmp_path, {2023: 7})  # 0.07 * 100 is 7.000000000000001 in binary
+    ind = indicator("cumulative", unit="antal", decimals=0, value=100.0, partial_share=0.07)
+    v = A.assess(ds, plan, ind, 2025)
+    assert v.verdict == A.PARTLY and "planperioden pågår till 2026" in v.wording
+
+
 def test_cumulative_names_missing_years(tmp_path, plan):
     ds = dataset(tmp_path, {2023: 700, 2024: None, 2025: 900})
     ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0)
@@ -193,9 +217,11 @@ def test_council_target_names_its_decision(tmp_path, plan):
         f"Uppfyllt: 81,3{NB}% år 2025, målet är minst 80,0{NB}% (beslut KF § 12, 2024-02-01).")
 
 
-def test_wording_example():
-    ind = indicator("value", value=80.0)
-    assert A.target_source(ind) == "exempelmål"
+def test_example_target_wording(tmp_path, plan):
+    ds = dataset(tmp_path, {2025: 79.5})
+    v = A.assess(ds, plan, indicator("value", value=80.0, year=2026, tolerance=1.0), 2025)
+    assert v.wording == (f"Delvis uppfyllt: 79,5{NB}% år 2025, målet är minst 80,0{NB}% år 2026; "
+                         f"delvis uppfyllt inom 1,0{NB}p.e. (exempelmål).")
 
 
 # ---- the wording states the numbers of the computation

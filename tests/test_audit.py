@@ -124,6 +124,20 @@ def test_verify_names_what_was_tampered_with(audited, tmp_path, target, edit, na
     assert named in result.stdout
 
 
+def test_verify_re_execution_catches_what_the_hashes_cannot(audited, tmp_path):
+    """A changed result with its hash changed in the manifest too passes step 1; the re-execution finds it."""
+    project = copy_of(audited, tmp_path)
+    path = project / "_build" / "results" / "resultat-2025.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("delvis uppfyllt", "uppfyllt", 1), encoding="utf-8")
+    m = load(project)
+    m["outputs"]["results/resultat-2025.csv"]["sha256"] = manifest.sha256_file(path)
+    (project / "_build" / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    result = run_verify(project)
+    assert result.returncode == 1
+    assert "Steg 1: alla" in result.stdout
+    assert "skiljer sig vid omkörning: results/resultat-2025.csv" in result.stdout
+
+
 def test_verify_without_a_manifest(tmp_path):
     result = run_verify(tmp_path)
     assert result.returncode == 2 and "finns inte" in result.stdout

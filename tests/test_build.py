@@ -99,6 +99,12 @@ def test_subset_and_year(tmp_path, example_dataset):
     chapters = sorted(p.name for p in (project / "_build" / "html" / "chapters").glob("*.html"))
     assert chapters == ["miljo.html", "oversikt.html"]
     assert "Uppföljning 2024" in page(project, "index")
+    miljo = page(project, "chapters/miljo")
+    assert "Bedömning 2024:" in miljo and "år 2025" not in miljo  # judged on 2024, nothing later shown
+    overview = page(project, "chapters/oversikt")
+    assert "Delvis uppfyllt (justerad)" not in overview  # no commentary for 2024: no override
+    results = (project / "_build" / "results" / "resultat-2024.csv").read_text(encoding="utf-8")
+    assert all(line.startswith(("goal_area,", "miljo,")) for line in results.splitlines())
 
 
 def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, example_dataset):

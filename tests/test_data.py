@@ -108,6 +108,32 @@ def test_wrong_columns(tmp_path, tiny_dataset):
     assert info.value.where == "line 1"
 
 
+def test_sealing_local_data_saved_by_excel(tiny_dataset):
+    """A byte-order mark and CRLF line ends (as Excel saves CSV UTF-8) are accepted and sealed as they are."""
+    from followup.data import seal_local
+
+    path = tiny_dataset / "local" / "values.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(DataError, match="does not match the manifest"):
+        load_dataset(tiny_dataset)
+    assert seal_local(tiny_dataset / "local", "2026-03-20T10:00:00Z") == 1
+    ds = load_dataset(tiny_dataset)
+    assert ds.local_sources == {"lokal-a": "Testförvaltningen"}
+    assert ds.local_manifest["source"] == "local"
+
+
+def test_sealing_checks_the_local_data_against_the_plan(tiny_dataset, tiny_plan):
+    from followup.data import seal_local
+    from followup.errors import FollowupError
+
+    path = tiny_dataset / "local" / "values.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "lokal-x,2081,2024,T,3,,Någon\n", encoding="utf-8")
+    before = (tiny_dataset / "local" / "manifest.json").read_bytes()
+    with pytest.raises(FollowupError, match="unknown indicator 'lokal-x'"):
+        seal_local(tiny_dataset / "local", "2026-03-20T10:00:00Z", tiny_plan)
+    assert (tiny_dataset / "local" / "manifest.json").read_bytes() == before  # nothing recorded
+
+
 def test_missing_manifest(tiny_dataset):
     (tiny_dataset / "local" / "manifest.json").unlink()
     with pytest.raises(DataError, match="file not found"):
