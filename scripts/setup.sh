@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up used by `make report` and `make test`: installs what is missing, nothing more.
-#  1. Debian packages: python3-venv (if `python3 -m venv` cannot work) and chromium (the PDF).
+#  1. Debian packages: python3-venv (if `python3 -m venv` cannot work), chromium (the PDF) and
+#     fonts-dejavu-core (the charts' font).
 #     This needs Debian/Ubuntu and root or sudo.
 #  2. A virtual environment in .venv with the exact pins of requirements.txt.
 # Re-running is cheap: each step is skipped when its result is already there.
@@ -38,6 +39,8 @@ if [ ! -x "$VENV/bin/python" ] && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/
   apt_install python3-venv
 fi
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || apt_install chromium
+# The charts' text is drawn by the browser in DejaVu Sans (and the PDF's text needs a font at all).
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then apt_install fonts-dejavu-core; fi
 
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
