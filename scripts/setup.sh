@@ -49,7 +49,9 @@ fi
 echo "setup: creating $VENV from requirements.txt (about a minute the first time)"
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# (Some machines configure extra package folders that do not exist; pip warns once per package about them.)
+quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet_pip install --quiet --disable-pip-version-check --upgrade pip
+quiet_pip install --quiet --disable-pip-version-check -r requirements.txt
 "$VENV/bin/python" -m pip check
 echo "$want" > "$STAMP"
