@@ -61,47 +61,46 @@ def expect_error(tmp_path, tree, key, message):
     return info.value
 
 
-def test_unknown_key(tmp_path):
+def set_in(path: tuple, value):
+    """A change to the tiny plan: set the value at a path of keys and list positions (DELETE removes it)."""
+    def change(tree):
+        node = tree
+        for key in path[:-1]:
+            node = node[key]
+        if value is DELETE:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+    return change
+
+
+DELETE = object()
+IND = ("goal_areas", 0, "indicators")
+
+
+@pytest.mark.parametrize("change, key, message", [
+    (set_in((*IND, 1, "colour"), "red"), "goal_areas[0] (skolan).indicators[1] (N00002).colour", "unknown key"),
+    (set_in(("goals",), []), "goals", "unknown key"),
+    (set_in((*IND, 0, "higher_is_better"), DELETE), "goal_areas[0] (skolan).indicators[0] (N00001).higher_is_better",
+     "missing (expected true or false)"),
+    (set_in(("goal_areas", 0, "goal"), DELETE), "goal_areas[0] (skolan).goal", "missing"),
+    (set_in((*IND, 0, "decimals"), "one"), "goal_areas[0] (skolan).indicators[0] (N00001).decimals",
+     "expected an integer"),
+    (set_in(("goal_areas", 0, "title"), True), "goal_areas[0] (skolan).title", "expected a string"),  # YAML's yes
+    (set_in((*IND, 1, "id"), "N00001"), "goal_areas[0] (skolan).indicators[1] (N00001).id", "duplicate indicator id"),
+    (set_in(IND, [{"id": "N00001"}, {"id": "N00002"}]), "goal_areas[0] (skolan).indicators",
+     "expected 3 to 6 indicators, got 2"),
+    (set_in((*IND, 0, "id"), "X123"), "goal_areas[0] (skolan).indicators[0] (X123).id", "not a Kolada KPI id"),
+    (set_in((*IND, 2, "supplier"), DELETE), "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing"),
+    (set_in((*IND, 0, "source"), "scb"), "goal_areas[0] (skolan).indicators[0] (N00001).source", "'kolada' or 'local'"),
+    (set_in(("goal_areas", 0, "slug"), "Skolan 2"), "goal_areas[0] (Skolan 2).slug", "not a slug"),
+    (set_in(("plan", "period"), {"start": 2026, "end": 2023}), "plan.period.end", "before it starts"),
+    (set_in(("schema_version",), 2), "schema_version", "expected 1"),
+])
+def test_plan_errors(tmp_path, change, key, message):
     tree = tiny()
-    tree["goal_areas"][0]["indicators"][1]["colour"] = "red"
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[1] (N00002).colour", "unknown key")
-
-
-def test_unknown_top_level_key(tmp_path):
-    tree = tiny()
-    tree["goals"] = []
-    expect_error(tmp_path, tree, "goals", "unknown key")
-
-
-def test_missing_field(tmp_path):
-    tree = tiny()
-    del tree["goal_areas"][0]["indicators"][0]["higher_is_better"]
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).higher_is_better",
-                 "missing (expected true or false)")
-
-
-def test_missing_goal(tmp_path):
-    tree = tiny()
-    del tree["goal_areas"][0]["goal"]
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).goal", "missing")
-
-
-def test_wrong_type(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["indicators"][0]["decimals"] = "one"
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).decimals", "expected an integer")
-
-
-def test_yes_is_not_a_string(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["title"] = True
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).title", "expected a string")
-
-
-def test_duplicate_indicator_id(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["indicators"][1]["id"] = "N00001"
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[1] (N00001).id", "duplicate indicator id")
+    change(tree)
+    expect_error(tmp_path, tree, key, message)
 
 
 def test_duplicate_indicator_id_across_goal_areas(tmp_path):
@@ -119,48 +118,6 @@ def test_duplicate_slug(tmp_path):
                             for i in second["indicators"]]
     tree["goal_areas"].append(second)
     expect_error(tmp_path, tree, "goal_areas[1] (skolan).slug", "duplicate slug")
-
-
-def test_too_few_indicators(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["indicators"] = tree["goal_areas"][0]["indicators"][:2]
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators", "expected 3 to 6 indicators, got 2")
-
-
-def test_bad_kolada_id(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["indicators"][0]["id"] = "X123"
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (X123).id", "not a Kolada KPI id")
-
-
-def test_local_indicator_needs_a_supplier(tmp_path):
-    tree = tiny()
-    del tree["goal_areas"][0]["indicators"][2]["supplier"]
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing")
-
-
-def test_unknown_source(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["indicators"][0]["source"] = "scb"
-    expect_error(tmp_path, tree, "goal_areas[0] (skolan).indicators[0] (N00001).source", "'kolada' or 'local'")
-
-
-def test_bad_slug(tmp_path):
-    tree = tiny()
-    tree["goal_areas"][0]["slug"] = "Skolan 2"
-    expect_error(tmp_path, tree, "goal_areas[0] (Skolan 2).slug", "not a slug")
-
-
-def test_period_ends_before_it_starts(tmp_path):
-    tree = tiny()
-    tree["plan"]["period"] = {"start": 2026, "end": 2023}
-    expect_error(tmp_path, tree, "plan.period.end", "before it starts")
-
-
-def test_schema_version(tmp_path):
-    tree = tiny()
-    tree["schema_version"] = 2
-    expect_error(tmp_path, tree, "schema_version", "expected 1")
 
 
 def test_not_yaml(tmp_path):
