@@ -45,10 +45,6 @@ class Verdict:
     inputs: dict = field(default_factory=dict)
 
 
-def _v(ind: Indicator, x: float) -> str:
-    return fmt.value(x, ind.unit, ind.decimals)
-
-
 def _d(ind: Indicator, x: float) -> str:
     """A distance in the indicator's unit ("1,0 p.e." for shares)."""
     text = fmt.number(abs(x), ind.decimals)
@@ -95,12 +91,12 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     last = analysis.latest(ds, ind.id, muni, up_to=year)
     if last is None:
         return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")
-    at = f"{_v(ind, last.value)} år {last.year}"
+    at = f"{ind.show(last.value)} år {last.year}"
 
     if t.rule == "value":
         verdict = _judge(_gap(ind, last.value, t.value), t.tolerance, strict=False)
         bound = "minst" if ind.higher_is_better else "högst"
-        target = f"målet är {bound} {_v(ind, t.value)}" + (f" år {t.year}" if t.year else "")
+        target = f"målet är {bound} {ind.show(t.value)}" + (f" år {t.year}" if t.year else "")
         return Verdict(ind, verdict, last.year, last.value, t.value,
                        f"{WORDS[verdict]}: {at}, {target}{_tail(ind, verdict)}",
                        {"target": t.value})
@@ -120,7 +116,7 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
         goal = "högre" if ind.higher_is_better else "lägre"
         return Verdict(ind, verdict, last.year, last.value, base.value,
-                       f"{WORDS[verdict]}: {at} mot {_v(ind, base.value)} år {t.baseline_year}; målet är ett "
+                       f"{WORDS[verdict]}: {at} mot {ind.show(base.value)} år {t.baseline_year}; målet är ett "
                        f"{goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
 
     if t.rule == "national":
@@ -143,7 +139,7 @@ def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: 
     """The rules 'better than Riket' and 'better than the peer mean': strictly better, or within the tolerance."""
     verdict = _judge(_gap(ind, last.value, reference), ind.target.tolerance, strict=True)
     return Verdict(ind, verdict, last.year, last.value, reference,
-                   f"{WORDS[verdict]}: {_v(ind, last.value)} år {last.year} mot {_v(ind, reference)} {whose}; "
+                   f"{WORDS[verdict]}: {ind.show(last.value)} år {last.year} mot {ind.show(reference)} {whose}; "
                    f"målet är att vara bättre än {than}{_tail(ind, verdict)}", {key: reference})
 
 
@@ -164,7 +160,7 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     partly = t.partial_share is not None and round(total - t.partial_share * t.value, d + 2) >= 0
     verdict = MET if gap >= 0 else (PARTLY if partly else NOT_MET)
     word = WORDS[verdict]
-    text = (f"{word}: {_v(ind, total)} sammanlagt {so_far}, målet är minst {_v(ind, t.value)} "
+    text = (f"{word}: {ind.show(total)} sammanlagt {so_far}, målet är minst {ind.show(t.value)} "
             f"under {period}")
     if t.partial_share is not None and verdict != MET:
         text += f"; delvis uppfyllt från {fmt.percent(t.partial_share * 100, 0)} av målet"
@@ -255,7 +251,7 @@ def _direction(ind: Indicator, new: analysis.Point | None, old: analysis.Point |
         word = SAME
     else:
         word = BETTER if (change > 0) == ind.higher_is_better else WORSE
-    return Direction(word, f"{word}: {_v(ind, new.value)} år {new.year} mot {_v(ind, old.value)} år {old.year}")
+    return Direction(word, f"{word}: {ind.show(new.value)} år {new.year} mot {ind.show(old.value)} år {old.year}")
 
 
 def directions(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> tuple[Direction, Direction]:

@@ -481,13 +481,13 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, log, git) -> Path:
         for slug in inputs.slugs:
             nb = render_template(p["template"], inputs.plan.area(slug), texts[slug])
             nbformat.write(nb, rendered / f"{slug}.ipynb")
-            jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"), "log": str(stage / "kernels.log"),
-                              "output": str(chapters / f"{slug}.ipynb"), "cwd": str(chapters),
+            jobs_list.append({"name": slug, "input": str(rendered / f"{slug}.ipynb"),
                               "parameters": {**common, "goal_area": slug}})
-        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "log": str(stage / "kernels.log"), "output": str(chapters / f"{OVERVIEW}.ipynb"),
-                          "cwd": str(chapters), "parameters": common})
+        jobs_list.append({"name": OVERVIEW, "input": str(p["overview"]), "parameters": common})
         for job in jobs_list:
-            job["announce"] = log is say  # workers print their own "started" lines to the terminal
+            job.update(output=str(chapters / f"{job['name']}.ipynb"), cwd=str(chapters),
+                       log=str(stage / "kernels.log"),
+                       announce=log is say)  # workers print their own "started" lines to the terminal
         workers = max(1, min(jobs or os.cpu_count() or 1, len(jobs_list)))
         log(f"executing {len(jobs_list)} notebooks with {workers} worker(s)")
         execute_all(jobs_list, workers, log)

@@ -176,8 +176,8 @@ def show_gender(ctx: Context, slug: str) -> None:
         split.append(ind)
         year, women, men = g
         rows.append({"Indikator": ind.short_title, "År": str(year),
-                     "Kvinnor": fmt.value(women, ind.unit, ind.decimals),
-                     "Män": fmt.value(men, ind.unit, ind.decimals),
+                     "Kvinnor": ind.show(women),
+                     "Män": ind.show(men),
                      "Skillnad (kvinnor − män)": fmt.value_change(women - men, ind.unit, ind.decimals)})
     if not rows:
         display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
@@ -192,11 +192,11 @@ def change_sentence(ctx: Context, summary: analysis.IndicatorSummary) -> str:
     ind, last, prev = summary.indicator, summary.latest, summary.previous
     if last is None:
         return f"{ind.short_title}: inget värde till och med {ctx.year}."
-    now = f"{fmt.value(last.value, ind.unit, ind.decimals)} år {last.year}"
+    now = f"{ind.show(last.value)} år {last.year}"
     if prev is None:
         return f"{ind.short_title}: {now}; inget tidigare värde att jämföra med."
-    before = f"{fmt.value(prev.value, ind.unit, ind.decimals)} år {prev.year}"
-    if fmt.value(last.value, ind.unit, ind.decimals) == fmt.value(prev.value, ind.unit, ind.decimals):
+    before = f"{ind.show(prev.value)} år {prev.year}"
+    if ind.show(last.value) == ind.show(prev.value):
         return f"{ind.short_title}: värdet var oförändrat, {now}."
     verb = "ökade" if last.value > prev.value else "minskade"
     return f"{ind.short_title}: värdet {verb} från {before} till {now}."
@@ -304,10 +304,10 @@ def show_overview(ctx: Context) -> None:
                 "Målområde": area.title,
                 "Indikator": ind.short_title,
                 "Bedömning": assessment.label(v.verdict),
-                "Senaste värde": fmt.value(s.latest.value, ind.unit, d) if s.latest else fmt.DASH,
+                "Senaste värde": ind.show(s.latest.value) if s.latest else fmt.DASH,
                 "År": str(s.latest.year) if s.latest else fmt.DASH,
                 "Förändring": fmt.value_change(s.change, ind.unit, d),
-                "Riket": fmt.value(s.national.value, ind.unit, d) if s.national else fmt.DASH,
+                "Riket": ind.show(s.national.value) if s.national else fmt.DASH,
             })
     all_inds = [ind for _, ind in ctx.plan.indicators()]
     _table(ctx, pd.DataFrame(goal_rows), "tab-oversikt-malomraden",

@@ -85,10 +85,6 @@ def source_text(ds: Dataset, plan: Plan, ind: Indicator, computed: bool = True) 
     return f"Källa: {ds.local_sources.get(ind.id, ind.supplier)} (lokal uppgift)."
 
 
-def _label(value: float, unit: str, decimals: int) -> str:
-    return fmt.value(value, unit, decimals)
-
-
 def _save(fig, ax, ds: Dataset, path: Path) -> Path:
     """Legend below the plot, the example note when example data is shown, and deterministic SVG bytes."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False, fontsize=9)
@@ -162,8 +158,8 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     for label, values in drawn:
         known = [(y, v) for y, v in zip(years, values) if not math.isnan(v)]
         (y0, v0), (y1, v1) = known[0], known[-1]
-        parts.append(f"{label} {_label(v0, ind.unit, ind.decimals)} år {y0} och "
-                     f"{_label(v1, ind.unit, ind.decimals)} år {y1}")
+        parts.append(f"{label} {ind.show(v0)} år {y0} och "
+                     f"{ind.show(v1)} år {y1}")
     alt = (f"Linjediagram: {ind.short_title} ({ind.unit}), {fmt.year_range(first_year, year)}. "
            + ("; ".join(parts) + "." if parts else "Inga värden finns för perioden."))
     gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"

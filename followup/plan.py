@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from . import fmt
 from .errors import PlanError, PlanErrors
 
 SCHEMA_VERSION = 1
@@ -81,6 +82,10 @@ class Indicator:
     @property
     def is_kolada(self) -> bool:
         return self.source == "kolada"
+
+    def show(self, value) -> str:
+        """A value of this indicator as the report writes it (Swedish, its unit's form, its decimals)."""
+        return fmt.value(value, self.unit, self.decimals)
 
 
 @dataclass(frozen=True)
