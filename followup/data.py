@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError, DataErrors, PlanError, Problems
+from .errors import DataError, PlanError, raise_all
 
 FORMAT = "borlange-followup-data"
 FORMAT_VERSION = 1
@@ -248,11 +248,6 @@ def last_possible_year(manifest: dict) -> int:
     return min(retrieved, manifest["report_year"]) if manifest.get("report_year") else retrieved
 
 
-def raise_all(problems: list[DataError]) -> None:
-    if problems:
-        raise DataErrors(problems)
-
-
 def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: int) -> pd.DataFrame:
     """Read a long values table, checking every row; every problem is reported, each naming the file, the
     line and the column."""
@@ -456,7 +451,4 @@ def check_plan_against_data(plan, dataset: Dataset) -> None:
         problems.append(DataError(dataset.root / "local" / "values.csv", f"line {line}, column indicator",
                                   f"unknown indicator {ind_id!r}: the plan declares no local indicator with this id "
                                   f"(local indicators: {', '.join(sorted(i for i in planned if i in local_ids)) or 'none'})"))
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise Problems(problems)
+    raise_all(problems)

@@ -1,33 +1,36 @@
 """The plan file (data/plan.yml): goal areas, their goal sentence and focus text, their indicators.
 
-Loaded strictly: an unknown key, a missing or mistyped field, a duplicate slug or indicator id gives a
-PlanError that names the file and the key, e.g.
+Its structure is the JSON Schema data/plan.schema.json (keys, types, ranges, formats), checked with
+jsonschema; the rules that span several fields (a target's keys for its rule, a council target's decision,
+the period, duplicate slugs and ids, ...) are checked here. Every problem is reported at once, each naming
+the file and the key, e.g.
     data/plan.yml: goal_areas[2] (trygghet).indicators[1] (N07540).higher_is_better: missing (expected true or false)
 """
 from __future__ import annotations
 
-import contextvars
+import datetime
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 from . import fmt
-from .errors import PlanError, PlanErrors
+from .errors import PlanError, raise_all
 
-SCHEMA_VERSION = 1
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-KOLADA_ID_RE = re.compile(r"^[NU]\d{5}$")
-LOCAL_ID_RE = SLUG_RE
-MIN_INDICATORS, MAX_INDICATORS = 3, 6
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "plan.schema.json"
+SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+_RELEVANCE = jsonschema.exceptions.by_relevance(strong={"type"})  # of two errors at one key: the type's
 
-
-RULES = ("value", "improvement", "national", "peers", "cumulative")
-TARGET_SOURCES = ("example", "plan", "council")
-NUMBER = (int, float)
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SCHEMA_VERSION = SCHEMA["properties"]["schema_version"]["const"]
+RULES = tuple(SCHEMA["$defs"]["target"]["properties"]["rule"]["enum"])
+TARGET_SOURCES = tuple(SCHEMA["$defs"]["target"]["properties"]["source"]["enum"])
+MIN_INDICATORS = SCHEMA["$defs"]["goal_area"]["properties"]["indicators"]["minItems"]
+MAX_INDICATORS = SCHEMA["$defs"]["goal_area"]["properties"]["indicators"]["maxItems"]
 # For each rule, the target keys it needs and the ones it may have (besides rule, source and decision).
 RULE_KEYS = {
     "value": ({"value"}, {"year", "tolerance"}),
@@ -36,6 +39,7 @@ RULE_KEYS = {
     "peers": (set(), {"tolerance"}),
     "cumulative": ({"value"}, {"partial_share"}),
 }
+_ANY_RULE = {"rule", "source", "decision", "decision_date"}
 
 
 @dataclass(frozen=True)
@@ -136,309 +140,328 @@ class Plan:
                 yield area, ind
 
 
-_SINK: contextvars.ContextVar[list] = contextvars.ContextVar("plan_problems")
-
-
-class _Skip(Exception):
-    """Stop checking the current node: its problems are recorded, the next node is checked."""
-
-
-def _note(path: Path, key: str, message: str) -> None:
-    _SINK.get().append(PlanError(path, key, message))
-
-
-class _Reader:
-    """Reads one mapping of the YAML tree, checking keys and types, with the key's path for errors.
-    Every problem of the node is recorded; then the node is skipped (raise _Skip)."""
-
-    def __init__(self, path: Path, where: str, node, required: dict, optional: dict | None = None,
-                 skip: bool = True):
-        """With skip=False the node's problems are recorded but checking goes on (self.ok is False)."""
-        self.path, self.where = path, where
-        optional = optional or {}
-        if not isinstance(node, dict):
-            self.fail("", f"expected a mapping with keys {', '.join(required)}, got {_kind(node)}")
-        allowed = list(required) + list(optional)
-        problems = 0
-        for key in sorted(set(node) - set(allowed), key=str):
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f" (allowed here: {', '.join(allowed)})"
-            _note(path, self.key(str(key)), f"unknown key{hint}")
-            problems += 1
-        self.values = {}
-        for key, types in {**required, **optional}.items():
-            if key not in node:
-                if key in required:
-                    _note(path, self.key(key), f"missing (expected {_describe(types)})")
-                    problems += 1
-                self.values[key] = None
-                continue
-            value = node[key]
-            if not _is(value, types):
-                hint = ""
-                if isinstance(value, str) and NUMBER[0] in types and re.fullmatch(r"-?\d+([.,]\d+)?", value.strip()):
-                    hint = f"; write the number without quotes: {value.strip().replace(',', '.')}"
-                _note(path, self.key(key), f"expected {_describe(types)}, got {_kind(value)} {value!r}{hint}")
-                problems += 1
-            self.values[key] = value if _is(value, types) else None
-        self.ok = not problems
-        if problems and skip:
-            raise _Skip
-
-    def key(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, message: str):
-        _note(self.path, self.key(key) if key else self.where or "(top level)", message)
-        raise _Skip
-
-    def __getitem__(self, key):
-        return self.values[key]
-
-
-def _is(value, types) -> bool:
-    if bool in types and isinstance(value, bool):
-        return True
-    if isinstance(value, bool):
-        return False  # a YAML yes/no is not a number or a string
-    return isinstance(value, types)
-
-
-def _kind(value) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "an integer",
-            float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
-
-
-def _describe(types) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
-             dict: "a mapping"}
-    if tuple(types) == NUMBER:
-        return "a number"
-    return " or ".join(names.get(t, t.__name__) for t in types)
-
-
-def _text(reader: _Reader, key: str) -> str:
-    value = reader[key]
-    if value is not None and not value.strip():
-        reader.fail(key, "must not be empty")
-    return value.strip() if value is not None else None
-
-
-def _assessment(path: Path, where: str, node) -> Assessment:
-    r = _Reader(path, where, node, {"met_share": NUMBER, "partly_share": NUMBER})
-    for key in ("met_share", "partly_share"):
-        if not 0 < r[key] <= 1:
-            r.fail(key, f"expected a share between 0 and 1, got {r[key]}")
-    if r["partly_share"] > r["met_share"]:
-        r.fail("partly_share", f"must not exceed met_share ({r['met_share']})")
-    return Assessment(float(r["met_share"]), float(r["partly_share"]))
-
-
-def _target(path: Path, where: str, node, period: tuple[int, int]) -> Target:
-    keys = {"value": NUMBER, "year": (int,), "baseline_year": (int,), "tolerance": NUMBER,
-            "partial_share": NUMBER, "decision": (str,), "decision_date": (str,)}
-    r = _Reader(path, where, node, {"rule": (str,), "source": (str,)}, keys)
-    rule, source = r["rule"], r["source"]
-    if rule not in RULES:
-        r.fail("rule", f"expected one of {', '.join(RULES)}, got {rule!r}")
-    if source not in TARGET_SOURCES:
-        r.fail("source", "expected 'example' (an example target), 'plan' (stated in the plan's text) or "
-                         f"'council' (a council decision), got {source!r}")
-    needed, allowed = RULE_KEYS[rule]
-    wrong = 0
-    for key in sorted(needed):
-        if r[key] is None:
-            _note(path, r.key(key), f"missing (the rule {rule!r} needs it)")
-            wrong += 1
-    for key in sorted(set(keys) - needed - allowed - {"decision", "decision_date"}):
-        if r[key] is not None:
-            _note(path, r.key(key), f"not used by the rule {rule!r} (it uses: "
-                                    f"{', '.join(sorted(needed | allowed)) or 'no value'})")
-            wrong += 1
-    if wrong:
-        raise _Skip
-    if source == "council":
-        for key in ("decision", "decision_date"):
-            if r[key] is None:
-                r.fail(key, "missing (a council target names its decision and its date)")
-        if not DATE_RE.match(r["decision_date"]):
-            r.fail("decision_date", f"expected a date YYYY-MM-DD, got {r['decision_date']!r}")
-    else:
-        for key in ("decision", "decision_date"):
-            if r[key] is not None:
-                r.fail(key, f"only a council target has a decision (this one's source is {source!r})")
-    if r["tolerance"] is not None and r["tolerance"] < 0:
-        r.fail("tolerance", f"expected 0 or more, got {r['tolerance']}")
-    if r["partial_share"] is not None and not 0 < r["partial_share"] < 1:
-        r.fail("partial_share", f"expected a share between 0 and 1, got {r['partial_share']}")
-    if r["baseline_year"] is not None and not period[0] <= r["baseline_year"] <= period[1]:
-        r.fail("baseline_year", f"expected a year of the plan period {period[0]}–{period[1]}, got {r['baseline_year']}")
-    if rule == "cumulative" and r["value"] <= 0:
-        r.fail("value", f"expected a total above 0, got {r['value']}")
-    return Target(rule, source, None if r["value"] is None else float(r["value"]), r["year"],
-                  r["baseline_year"] if r["baseline_year"] is not None else
-                  (period[0] if rule == "improvement" else None),
-                  None if r["tolerance"] is None else float(r["tolerance"]),
-                  None if r["partial_share"] is None else float(r["partial_share"]),
-                  r["decision"], r["decision_date"])
-
-
-def _breaks(path: Path, where: str, node) -> tuple[SeriesBreak, ...]:
-    out = []
-    for k, item in enumerate(node):
-        r = _Reader(path, f"{where}[{k}]", item, {"year": (int,), "note": (str,)})
-        out.append(SeriesBreak(r["year"], _text(r, "note")))
-    return tuple(sorted(out, key=lambda b: b.year))
-
+# ---------------------------------------------------------------- loading
 
 def load_plan(path) -> Plan:
-    """Read and validate the plan file. Raises PlanErrors listing every problem, each naming the file and
-    the key."""
+    """Read and validate the plan file. Raises a PlanError naming the file and the key, or an InputErrors
+    group of them listing every problem."""
     path = Path(path)
+    tree = _read_yaml(path)
+    raise_all(_problems(path, tree))
+    return _plan(path, tree)
+
+
+def _read_yaml(path: Path):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PlanError(path, "(file)", "not found") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise PlanError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (save the file as UTF-8)") from None
+        raise PlanError(path, f"line {line}",
+                        "not UTF-8 text; spara filen som UTF-8 (save the file as UTF-8)") from None
     if not text.strip():
         raise PlanError(path, "(file)", "the file is empty")
     try:
-        tree = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = str(getattr(exc, "problem", None) or exc)
         hint = "; indent with spaces, not tabs" if "\\t" in problem or "\t" in problem else ""
         raise PlanError(path, where, f"not valid YAML: {problem}{hint}") from None
-    token = _SINK.set([])
-    try:
-        plan = _read_plan(path, tree)
-        problems = _SINK.get()
-    finally:
-        _SINK.reset(token)
-    if problems:
-        raise PlanErrors(problems)
-    return plan
 
 
-def _read_plan(path: Path, tree) -> Plan | None:
-    try:
-        top = _Reader(path, "", tree, {"schema_version": (int,), "plan": (dict,), "goal_areas": (list,)})
-        if top["schema_version"] != SCHEMA_VERSION:
-            top.fail("schema_version", f"expected {SCHEMA_VERSION}, got {top['schema_version']!r}")
-    except _Skip:
-        return None
+def _problems(path: Path, tree) -> list[PlanError]:
+    """Every problem of the plan, one per key, in document order: the schema's, then the cross-field rules'
+    on the parts the schema found valid."""
+    errors = sorted(_VALIDATOR.iter_errors(tree), key=_RELEVANCE, reverse=True)
+    found = [problem for error in errors for problem in _translate(error)]
+    found += _rule_problems(_Checked(tree, errors))
+    first: dict[tuple, str] = {}
+    for where, message in found:
+        first.setdefault(where, message)
+    spans = _document_order(tree)
+    return [PlanError(path, _label(tree, where), message)
+            for where, message in sorted(first.items(), key=lambda item: _rank(spans, item[0]))]
 
-    places, span, default_assessment, meta = {}, (0, 9999), None, None
-    try:
-        meta = _Reader(path, "plan", top["plan"],
-                       {"title": (str,), "municipality": (dict,), "comparison": (dict,), "peer_group": (dict,),
-                        "period": (dict,), "assessment": (dict,)})
-        for key in ("municipality", "comparison", "peer_group"):
+
+# ---------------------------------------------------------------- the schema's errors, in our words
+
+_TYPES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
+          "array": "a list", "object": "a mapping", "null": "nothing"}
+_BOUNDS = {"minimum": "{} or more", "maximum": "{} or less", "exclusiveMinimum": "more than {}",
+           "exclusiveMaximum": "less than {}", "minItems": "at least {} items", "maxItems": "at most {} items",
+           "minLength": "at least {} characters", "pattern": "a text matching {}"}
+_NUMBER_TEXT = re.compile(r"-?\d+([.,]\d+)?")
+
+
+def _translate(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    """A jsonschema error as (key path, message) problems: "expected ..., got ...", with a hint."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        return [((*path, key), _unknown_key(key, allowed)) for key in error.instance if key not in allowed]
+    if error.validator == "required":
+        return [((*path, key), f"missing (expected {_describe(error.schema['properties'].get(key, {}))})")
+                for key in error.validator_value if key not in error.instance]
+    if error.validator == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return [(path, f"expected {' or '.join(_TYPES[t] for t in types)}, got {_kind(error.instance)}"
+                       f"{_type_hint(error.instance, types)}")]
+    got = len(error.instance) if isinstance(error.instance, list) else repr(error.instance)
+    return [(path, f"expected {_expected(error)}, got {got}")]
+
+
+def _unknown_key(key, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    return f"unknown key; did you mean {close[0]!r}?" if close else f"unknown key (allowed here: {', '.join(allowed)})"
+
+
+def _describe(schema: dict) -> str:
+    """What a (missing) key must hold, e.g. "a string"."""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/"):
+        schema = SCHEMA
+        for part in ref[2:].split("/"):
+            schema = schema[part]
+    if "const" in schema:
+        return repr(schema["const"])
+    types = schema.get("type", [])
+    return " or ".join(_TYPES[t] for t in ([types] if isinstance(types, str) else types)) or "a value"
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    """What a value must be, for the keywords beyond its type: the schema's title says it in words."""
+    schema, keyword = error.schema, error.validator
+    if "title" in schema:
+        return schema["title"]
+    if keyword == "enum":
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if keyword == "const":
+        return repr(schema["const"])
+    if keyword in ("minimum", "maximum") and {"minimum", "maximum"} <= set(schema):
+        return f"{schema['minimum']} to {schema['maximum']}"
+    return _BOUNDS.get(keyword, keyword + " {}").format(error.validator_value)
+
+
+def _kind(value) -> str:
+    """A value as an error message shows it: its kind, and the value itself unless it is a mapping or list."""
+    kind = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "an integer",
+            float: "a number", type(None): "nothing", datetime.date: "a date"}.get(type(value), type(value).__name__)
+    if isinstance(value, (dict, list, type(None))):
+        return kind
+    return f"{kind} {value.isoformat() if isinstance(value, datetime.date) else repr(value)}"
+
+
+def _type_hint(value, types: list[str]) -> str:
+    if isinstance(value, str) and {"integer", "number"} & set(types) and _NUMBER_TEXT.fullmatch(value.strip()):
+        return f"; write the number without quotes: {value.strip().replace(',', '.')}"
+    if isinstance(value, datetime.date) and "string" in types:
+        return f"; write the date in quotes: \"{value.isoformat()}\""
+    return ""
+
+
+# ---------------------------------------------------------------- the rules that span several fields
+
+class _Checked:
+    """The plan's tree, and where the schema found problems: the rules below read only valid nodes."""
+
+    def __init__(self, tree, errors):
+        self.tree = tree
+        self.bad = {tuple(e.absolute_path) for e in errors}
+
+    def get(self, *path):
+        """The node at path, or None when it is missing or the schema found a problem in it."""
+        if any(bad[:len(path)] == path for bad in self.bad):
+            return None
+        return self.node(*path)
+
+    def node(self, *path):
+        """The node at path, valid or not; None when it is missing."""
+        node = self.tree
+        for key in path:
             try:
-                r = _Reader(path, f"plan.{key}", meta[key], {"id": (str,), "name": (str,)})
-                places[key] = Place(_text(r, "id"), _text(r, "name"))
-            except _Skip:
-                pass
-        try:
-            period = _Reader(path, "plan.period", meta["period"], {"start": (int,), "end": (int,)},
-                             {"assumption": (str,)})
-            if period["end"] < period["start"]:
-                period.fail("end", f"the period ends ({period['end']}) before it starts ({period['start']})")
-            span = (period["start"], period["end"])
-        except _Skip:
-            period = None
-        try:
-            default_assessment = _assessment(path, "plan.assessment", meta["assessment"])
-        except _Skip:
-            pass
-    except _Skip:
-        pass
-
-    areas, seen_ids = [], {}
-    if not top["goal_areas"]:
-        _note(path, "goal_areas", "expected at least one goal area")
-    for i, node in enumerate(top["goal_areas"]):
-        label = f"goal_areas[{i}]"
-        if isinstance(node, dict) and isinstance(node.get("slug"), str):
-            label += f" ({node['slug']})"
-        try:
-            areas.append(_area(path, label, node, areas, seen_ids, span, default_assessment))
-        except _Skip:
-            continue
-    if _SINK.get() or meta is None or period is None:
-        return None
-    return Plan(str(path), _text(meta, "title"), places["municipality"], places["comparison"],
-                places["peer_group"], period["start"], period["end"], _text(period, "assumption"),
-                default_assessment, tuple(areas), {a.slug: a for a in areas})
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
 
 
-def _area(path: Path, label: str, node, areas: list, seen_ids: dict, span, default_assessment) -> GoalArea:
-    r = _Reader(path, label, node, {"slug": (str,), "title": (str,), "goal": (str,), "focus": (str,),
-                                     "indicators": (list,)}, {"assessment": (dict,)}, skip=False)
-    slug = r["slug"]
-    if slug is not None and not SLUG_RE.match(slug):
-        _note(path, r.key("slug"), f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
-    elif slug is not None and any(a.slug == slug for a in areas):
-        _note(path, r.key("slug"), f"duplicate slug {slug!r}")
-    if r["indicators"] is None:
-        raise _Skip  # nothing more to check in this goal area
-    n = len(r["indicators"])
-    if not MIN_INDICATORS <= n <= MAX_INDICATORS:
-        _note(path, r.key("indicators"), f"expected {MIN_INDICATORS} to {MAX_INDICATORS} indicators, got {n}")
-    indicators = []
-    for j, inode in enumerate(r["indicators"]):
-        ilabel = f"{label}.indicators[{j}]"
-        if isinstance(inode, dict) and isinstance(inode.get("id"), str):
-            ilabel += f" ({inode['id']})"
-        try:
-            indicators.append(_indicator(path, ilabel, label, inode, seen_ids, span))
-        except _Skip:
-            continue
-    area_assessment = default_assessment
-    if r["assessment"] is not None:
-        area_assessment = _assessment(path, f"{label}.assessment", r["assessment"])
-    if not r.ok:
-        raise _Skip
-    return GoalArea(slug, _text(r, "title"), _text(r, "goal"), _text(r, "focus"), tuple(indicators),
-                    area_assessment)
+def _items(node, key) -> list:
+    """(position, item) for the list at node[key]; nothing when there is none."""
+    value = node.get(key) if isinstance(node, dict) else None
+    return list(enumerate(value)) if isinstance(value, list) else []
 
 
-def _indicator(path: Path, ilabel: str, label: str, inode, seen_ids: dict, span) -> Indicator:
-    ir = _Reader(path, ilabel, inode,
-                 {"id": (str,), "source": (str,), "title": (str,), "short_title": (str,), "unit": (str,),
-                  "higher_is_better": (bool,), "decimals": (int,), "target": (dict,)},
-                 {"supplier": (str,), "unchanged_within": NUMBER, "breaks": (list,)})
-    ind_id, source = ir["id"], ir["source"]
-    problems = len(_SINK.get())
-    if source == "kolada":
-        if not KOLADA_ID_RE.match(ind_id):
-            _note(path, ir.key("id"), f"{ind_id!r} is not a Kolada KPI id (a letter N or U and five digits)")
-        if ir["supplier"] is not None:
-            _note(path, ir.key("supplier"), "only local indicators have a supplier (Kolada names the producer)")
-    elif source == "local":
-        if not LOCAL_ID_RE.match(ind_id):
-            _note(path, ir.key("id"), f"{ind_id!r} is not a local indicator id (lowercase letters, digits, hyphens)")
-        if ir["supplier"] is None:
-            _note(path, ir.key("supplier"), "missing (a local indicator names who supplies it)")
-    else:
-        _note(path, ir.key("source"), f"expected 'kolada' or 'local', got {source!r}")
-    if not 0 <= ir["decimals"] <= 4:
-        _note(path, ir.key("decimals"), f"expected 0 to 4, got {ir['decimals']}")
-    if ind_id in seen_ids:
-        _note(path, ir.key("id"), f"duplicate indicator id {ind_id!r} (already in {seen_ids[ind_id]})")
-    seen_ids.setdefault(ind_id, label)
-    target = _target(path, f"{ilabel}.target", ir["target"], span)
-    if target.rule in ("national", "peers") and source == "local":
-        ir.fail("target.rule", f"a local indicator has no values for "
-                               f"{'Riket' if target.rule == 'national' else 'the peer group'} to compare with")
-    unchanged = ir["unchanged_within"] if ir["unchanged_within"] is not None else 0.0
-    if unchanged < 0:
-        ir.fail("unchanged_within", f"expected 0 or more, got {unchanged}")
-    breaks = _breaks(path, f"{ilabel}.breaks", ir["breaks"]) if ir["breaks"] is not None else ()
-    if len(_SINK.get()) > problems:
-        raise _Skip
-    return Indicator(ind_id, source, _text(ir, "title"), _text(ir, "short_title"), _text(ir, "unit"),
-                     ir["higher_is_better"], ir["decimals"], target, float(unchanged), breaks, _text(ir, "supplier"))
+def _rule_problems(checked: _Checked) -> list[tuple[tuple, str]]:
+    span, found = _period_rule(checked)
+    found += _assessment_rule(checked, ("plan", "assessment"))
+    found += _duplicates(checked.tree)
+    for i, area in _items(checked.tree, "goal_areas"):
+        found += _assessment_rule(checked, ("goal_areas", i, "assessment"))
+        for j, _ in _items(area, "indicators"):
+            found += _indicator_rules(checked, ("goal_areas", i, "indicators", j), span)
+    return found
+
+
+def _period_rule(checked: _Checked) -> tuple[tuple[int, int] | None, list]:
+    period = checked.get("plan", "period")
+    if period is None:
+        return None, []
+    start, end = period["start"], period["end"]
+    if end < start:
+        return None, [(("plan", "period", "end"), f"the period ends ({end}) before it starts ({start})")]
+    return (start, end), []
+
+
+def _assessment_rule(checked: _Checked, path: tuple) -> list:
+    node = checked.get(*path)
+    if node is not None and node["partly_share"] > node["met_share"]:
+        return [((*path, "partly_share"), f"must not exceed met_share ({node['met_share']})")]
+    return []
+
+
+def _duplicates(tree) -> list:
+    found, slugs, ids = [], set(), {}
+    for i, area in _items(tree, "goal_areas"):
+        slug = area.get("slug") if isinstance(area, dict) else None
+        if isinstance(slug, str) and slug in slugs:
+            found.append((("goal_areas", i, "slug"), f"duplicate slug {slug!r}"))
+        slugs.add(slug if isinstance(slug, str) else None)
+        for j, ind in _items(area, "indicators"):
+            ind_id = ind.get("id") if isinstance(ind, dict) else None
+            if not isinstance(ind_id, str):
+                continue
+            if ind_id in ids:
+                found.append((("goal_areas", i, "indicators", j, "id"),
+                              f"duplicate indicator id {ind_id!r} (already in {ids[ind_id]})"))
+            ids.setdefault(ind_id, _label(tree, ("goal_areas", i)))
+    return found
+
+
+def _indicator_rules(checked: _Checked, path: tuple, span) -> list:
+    node, source = checked.node(*path), checked.get(*path, "source")
+    found = []
+    if source == "kolada" and "supplier" in node:
+        found.append(((*path, "supplier"), "only local indicators have a supplier (Kolada names the producer)"))
+    if source == "local" and "supplier" not in node:
+        found.append(((*path, "supplier"), "missing (a local indicator names who supplies it)"))
+    rule = checked.get(*path, "target", "rule")
+    if source == "local" and rule in ("national", "peers"):
+        found.append(((*path, "target", "rule"), "a local indicator has no values for "
+                      f"{'Riket' if rule == 'national' else 'the peer group'} to compare with"))
+    target = checked.get(*path, "target")
+    return found + (_target_rules(target, (*path, "target"), span) if target is not None else [])
+
+
+def _target_rules(target: dict, path: tuple, span) -> list:
+    rule, source = target["rule"], target["source"]
+    needed, allowed = RULE_KEYS[rule]
+    uses = ", ".join(sorted(needed | allowed)) or "no value"
+    found = [((*path, key), f"missing (the rule {rule!r} needs it)") for key in sorted(needed - set(target))]
+    found += [((*path, key), f"not used by the rule {rule!r} (it uses: {uses})")
+              for key in sorted(set(target) - needed - allowed - _ANY_RULE)]
+    for key in ("decision", "decision_date"):
+        if source == "council" and key not in target:
+            found.append(((*path, key), "missing (a council target names its decision and its date)"))
+        if source != "council" and key in target:
+            found.append(((*path, key), f"only a council target has a decision (this one's source is {source!r})"))
+    baseline = target.get("baseline_year")
+    if span and baseline is not None and not span[0] <= baseline <= span[1]:
+        found.append(((*path, "baseline_year"),
+                      f"expected a year of the plan period {span[0]}–{span[1]}, got {baseline}"))
+    if rule == "cumulative" and target.get("value", 1) <= 0:
+        found.append(((*path, "value"), f"expected a total above 0, got {target['value']}"))
+    return found
+
+
+# ---------------------------------------------------------------- key paths and document order
+
+def _label(tree, path: tuple) -> str:
+    """A key path as messages write it, naming goal areas and indicators:
+    goal_areas[0] (skolan).indicators[1] (N00002).decimals"""
+    text, node = "", tree
+    for key in path:
+        if isinstance(node, list):
+            node = node[key]
+            name = node.get("slug", node.get("id")) if isinstance(node, dict) else None
+            text += f"[{key}]" + (f" ({name})" if isinstance(name, str) else "")
+        else:
+            text += f".{key}" if text else str(key)
+            node = node.get(key) if isinstance(node, dict) else None
+    return text or "(top level)"
+
+
+def _document_order(tree) -> dict[tuple, tuple[int, int]]:
+    """For each node's key path: its position in the document, and the position after its last descendant."""
+    spans: dict[tuple, tuple[int, int]] = {}
+
+    def walk(node, path):
+        start = len(spans)
+        spans[path] = (start, start)
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in children:
+            walk(child, (*path, key))
+        spans[path] = (start, len(spans))
+
+    walk(tree, ())
+    return spans
+
+
+def _rank(spans: dict, path: tuple) -> tuple[int, int]:
+    if path in spans:
+        return spans[path][0], 0
+    return spans.get(path[:-1], (0, 0))[1], -1  # a missing key: after the rest of its mapping
+
+
+# ---------------------------------------------------------------- the valid plan as objects
+
+def _plan(path: Path, tree: dict) -> Plan:
+    meta, period = tree["plan"], tree["plan"]["period"]
+    span = (int(period["start"]), int(period["end"]))
+    default = _assessment(meta["assessment"])
+    areas = tuple(_goal_area(node, span, default) for node in tree["goal_areas"])
+    return Plan(str(path), meta["title"].strip(), _place(meta["municipality"]), _place(meta["comparison"]),
+                _place(meta["peer_group"]), span[0], span[1], _strip(period.get("assumption")), default, areas,
+                {a.slug: a for a in areas})
+
+
+def _place(node: dict) -> Place:
+    return Place(node["id"].strip(), node["name"].strip())
+
+
+def _assessment(node: dict) -> Assessment:
+    return Assessment(float(node["met_share"]), float(node["partly_share"]))
+
+
+def _goal_area(node: dict, span: tuple[int, int], default: Assessment) -> GoalArea:
+    own = node.get("assessment")
+    return GoalArea(node["slug"], node["title"].strip(), node["goal"].strip(), node["focus"].strip(),
+                    tuple(_indicator(i, span) for i in node["indicators"]),
+                    _assessment(own) if own is not None else default)
+
+
+def _indicator(node: dict, span: tuple[int, int]) -> Indicator:
+    breaks = sorted((SeriesBreak(int(b["year"]), b["note"].strip()) for b in node.get("breaks", [])),
+                    key=lambda b: b.year)
+    return Indicator(node["id"], node["source"], node["title"].strip(), node["short_title"].strip(),
+                     node["unit"].strip(), node["higher_is_better"], int(node["decimals"]),
+                     _target(node["target"], span), float(node.get("unchanged_within", 0.0)), tuple(breaks),
+                     _strip(node.get("supplier")))
+
+
+def _target(node: dict, span: tuple[int, int]) -> Target:
+    rule = node["rule"]
+    baseline = node.get("baseline_year", span[0] if rule == "improvement" else None)
+    return Target(rule, node["source"], _number(node.get("value"), float), _number(node.get("year"), int),
+                  _number(baseline, int), _number(node.get("tolerance"), float),
+                  _number(node.get("partial_share"), float), node.get("decision"), node.get("decision_date"))
+
+
+def _number(value, kind):
+    return None if value is None else kind(value)
+
+
+def _strip(text: str | None) -> str | None:
+    return None if text is None else text.strip()

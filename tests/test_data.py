@@ -64,6 +64,19 @@ def test_comma_decimal(tmp_path):
     assert "'51,5'" in info.value.message and "decimal point" in info.value.message
 
 
+def test_every_problem_of_a_file_at_once(tmp_path):
+    """Many bad rows: one group of problems (an ExceptionGroup, caught as a DataError too: a fetch relies on
+    that for a damaged previous snapshot), the file named once and the first 25 problems listed."""
+    root = rewrite(tmp_path, [row("N00001", "2081", 2024, i, gender="X") for i in range(30)])
+    with pytest.raises(DataError) as info:
+        load_dataset(root)
+    assert isinstance(info.value, ExceptionGroup) and len(info.value.exceptions) == 30
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{root / 'kolada' / 'values.csv'}: 30 problems:"
+    assert lines[1] == "  line 2, column gender: expected T, K or M, got 'X'"
+    assert len(lines) == 1 + 25 + 1 and lines[-1] == "  … and 5 more"
+
+
 def test_duplicate_row(tmp_path):
     root = rewrite(tmp_path, [row("N00001", "2081", 2024, 1), row("N00001", "2081", 2024, 2)])
     with pytest.raises(DataError, match="duplicate of line 2") as info:

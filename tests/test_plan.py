@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from followup.data import check_plan_against_data, load_dataset
-from followup.errors import PlanError, Problems
+from followup.errors import InputErrors, PlanError
 from followup.plan import load_plan
 
 from conftest import REPO, TINY_PLAN
@@ -51,12 +51,19 @@ def tiny():
     return yaml.safe_load(TINY_PLAN)
 
 
+def problems(error: PlanError) -> list[PlanError]:
+    """The problems an error reports: itself, or the members of an InputErrors group."""
+    return list(error.exceptions) if isinstance(error, InputErrors) else [error]
+
+
 def expect_error(tmp_path, tree, key, message):
+    """Loading the plan fails, and its first problem (in document order) is the expected one."""
     path = write(tmp_path, tree)
     with pytest.raises(PlanError) as info:
         load_plan(path)
-    assert info.value.key == key
-    assert message in info.value.message
+    first = problems(info.value)[0]
+    assert first.key == key
+    assert message in first.message
     assert str(path) in str(info.value)  # the message names the file
     return info.value
 
@@ -90,10 +97,12 @@ IND = ("goal_areas", 0, "indicators")
     (set_in((*IND, 1, "id"), "N00001"), "goal_areas[0] (skolan).indicators[1] (N00001).id", "duplicate indicator id"),
     (set_in(IND, [{"id": "N00001"}, {"id": "N00002"}]), "goal_areas[0] (skolan).indicators",
      "expected 3 to 6 indicators, got 2"),
-    (set_in((*IND, 0, "id"), "X123"), "goal_areas[0] (skolan).indicators[0] (X123).id", "not a Kolada KPI id"),
+    (set_in((*IND, 0, "id"), "X123"), "goal_areas[0] (skolan).indicators[0] (X123).id",
+     "expected a Kolada KPI id (a letter N or U and five digits), got 'X123'"),
     (set_in((*IND, 2, "supplier"), DELETE), "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing"),
     (set_in((*IND, 0, "source"), "scb"), "goal_areas[0] (skolan).indicators[0] (N00001).source", "'kolada' or 'local'"),
-    (set_in(("goal_areas", 0, "slug"), "Skolan 2"), "goal_areas[0] (Skolan 2).slug", "not a slug"),
+    (set_in(("goal_areas", 0, "slug"), "Skolan 2"), "goal_areas[0] (Skolan 2).slug",
+     "expected a slug (lowercase letters, digits and single hyphens), got 'Skolan 2'"),
     (set_in(("plan", "period"), {"start": 2026, "end": 2023}), "plan.period.end", "before it starts"),
     (set_in(("schema_version",), 2), "schema_version", "expected 1"),
 ])
@@ -114,7 +123,7 @@ def test_duplicate_indicator_id_across_goal_areas(tmp_path):
 def test_duplicate_slug(tmp_path):
     tree = tiny()
     second = yaml.safe_load(yaml.safe_dump(tree["goal_areas"][0]))
-    second["indicators"] = [dict(i, id=i["id"] + "0" if i["source"] == "local" else i["id"][:-1] + "9")
+    second["indicators"] = [dict(i, id=i["id"] + "0" if i["source"] == "local" else "N9" + i["id"][2:])
                             for i in second["indicators"]]
     tree["goal_areas"].append(second)
     expect_error(tmp_path, tree, "goal_areas[1] (skolan).slug", "duplicate slug")
@@ -153,9 +162,10 @@ def test_local_indicator_without_data(tmp_path, tiny_dataset):
     tree = tiny()
     tree["goal_areas"][0]["indicators"][2]["id"] = "lokal-b"
     plan = load_plan(write(tmp_path, tree))
-    with pytest.raises(Problems) as info:  # both sides of the mismatch are named
+    with pytest.raises(InputErrors) as info:  # both sides of the mismatch are named, in their files
         check_plan_against_data(plan, load_dataset(tiny_dataset))
     text = str(info.value)
+    assert text.startswith("2 problems:\n") and len(info.value.exceptions) == 2
     assert "local indicator lokal-b has no values" in text
     assert "local/values.csv: line 2, column indicator: unknown indicator 'lokal-a'" in text
 
