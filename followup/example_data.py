@@ -1,6 +1,6 @@
 """Generate the example data set (data/example/) from data/example/generator.yml, deterministically.
 
-    python -m followup.example_data [--spec data/example/generator.yml] [--out data/example]
+    python -m followup.example_data [--spec data/example/generator.yml] [--out data/example] [--project DIR]
 
 The spec holds facts copied from Kolada (KPI metadata, municipality names, the peer group's members) and
 invented parameters per KPI. The output is in exactly the on-disk format of a fetched Kolada snapshot
@@ -13,13 +13,16 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import tempfile
+import sys
 import zlib
 from pathlib import Path
 
 import yaml
 
+from . import swap
 from .data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
+from .errors import FollowupError
+from .runs import RunLock, recover
 
 ROOT = Path(__file__).resolve().parent.parent
 KPI_FACTS = ("id", "title", "description", "is_divided_by_gender", "municipality_type", "auspice",
@@ -100,37 +103,55 @@ def local_rows(spec: dict) -> list[dict]:
 
 
 def generate(spec_path: Path, out: Path) -> None:
-    """Write out/kolada/ and out/local/ from the spec; the old folders are replaced only on success."""
+    """Write out/kolada/ and out/local/ from the spec; the old folders are replaced only when both are
+    written (each by followup.swap). No lock: main() takes the run lock."""
     spec = yaml.safe_load(Path(spec_path).read_text(encoding="utf-8"))
     rows = [row for kpi in sorted(spec["kpis"], key=lambda k: k["id"]) for row in kpi_rows(spec, kpi)]
     rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
     kpis = [{k: kpi[k] for k in KPI_FACTS} for kpi in sorted(spec["kpis"], key=lambda k: k["id"])]
     note = (f"Exempeldata, genererade av followup.example_data från {Path(spec_path).name}. "
             "Inte officiell statistik.")
-    with tempfile.TemporaryDirectory(dir=out) as tmp:
-        tmp = Path(tmp)
-        write_part(tmp / "kolada", {
-            "values.csv": csv_text(rows, KOLADA_COLUMNS),
-            "kpis.json": json_text(kpis),
-            "municipalities.json": json_text(sorted(spec["municipalities"], key=lambda m: m["id"])),
-            "groups.json": json_text(spec["groups"]),
-        }, "example", spec["retrieved"], note)
-        write_part(tmp / "local", {"values.csv": csv_text(local_rows(spec), LOCAL_COLUMNS)},
-                    "example", spec["retrieved"], note)
-        for part in ("kolada", "local"):
-            old = out / f".{part}.old"
-            if (out / part).exists():
-                (out / part).rename(old)
-            (tmp / part).rename(out / part)
-            shutil.rmtree(old, ignore_errors=True)
+    files = {
+        "kolada": {"values.csv": csv_text(rows, KOLADA_COLUMNS), "kpis.json": json_text(kpis),
+                   "municipalities.json": json_text(sorted(spec["municipalities"], key=lambda m: m["id"])),
+                   "groups.json": json_text(spec["groups"])},
+        "local": {"values.csv": csv_text(local_rows(spec), LOCAL_COLUMNS)},
+    }
+    stages = {part: swap.staging_dir(Path(out) / part) for part in files}
+    try:
+        for part, stage in stages.items():
+            write_part(stage / part, files[part], "example", spec["retrieved"], note)
+        for part, stage in stages.items():
+            swap.replace_dir(stage / part, Path(out) / part)
+    finally:
+        for stage in stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def project_of(out: Path) -> Path:
+    """The project folder an output folder belongs to: the nearest parent with data/plan.yml."""
+    for parent in Path(out).resolve().parents:
+        if (parent / "data" / "plan.yml").is_file():
+            return parent
+    raise FollowupError(f"{out} is not inside a project folder (one with data/plan.yml): give --project")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spec", type=Path, default=ROOT / "data" / "example" / "generator.yml")
     p.add_argument("--out", type=Path, default=ROOT / "data" / "example")
+    p.add_argument("--project", type=Path, help="the project folder whose run lock to take "
+                                                "(default: the nearest parent of --out with data/plan.yml)")
+    p.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     args = p.parse_args(argv)
-    generate(args.spec, args.out)
+    try:
+        project = (args.project or project_of(args.out)).resolve()
+        with RunLock(project, "example data run", args.wait):
+            recover(project, print)
+            generate(args.spec, args.out)
+    except FollowupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"example data written to {args.out}/kolada and {args.out}/local")
     return 0
 

@@ -9,17 +9,18 @@ are not compared across it), KPIs that Kolada no longer has, and peer-group memb
 from __future__ import annotations
 
 import json
-import os
+import logging
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis
+from . import analysis, swap
 from .data import KOLADA_COLUMNS, DataError, csv_text, json_text, load_dataset, unit_of, write_part
 from .kolada import Client, KoladaError
 from .plan import load_plan
 from .runs import RunLock, recover
+
+log = logging.getLogger(__name__)
 
 REMOVED = "removed_from_kolada"
 
@@ -43,6 +44,15 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
         return changes
     changes["previous_retrieved"] = old.retrieved
     changes["series_breaks"] = list(old.changes.get("series_breaks", []))
+    changes["revised_values"] = _revised_values(old, values)
+    _kpi_changes(old, kpis, changes)
+    changes["group_changes"] = _group_changes(old, groups)
+    return changes
+
+
+def _revised_values(old, values: list[dict]) -> list[dict]:
+    """Values that differ from the previous snapshot's (a value that appeared or vanished counts too)."""
+    revised = []
     before = {(r.indicator, r.municipality, int(r.year), r.gender): r.value
               for r in old.values.itertuples() if r.indicator in old.kpis}
     for row in values:
@@ -51,9 +61,14 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
             old_v, new_v = before[key], row["value"]
             old_missing, new_missing = old_v != old_v, new_v is None  # NaN != NaN
             if old_missing != new_missing or (not old_missing and abs(float(new_v) - old_v) > 1e-9):
-                changes["revised_values"].append({
+                revised.append({
                     "kpi": key[0], "municipality": key[1], "year": key[2], "gender": key[3],
                     "old": None if old_missing else old_v, "new": None if new_missing else float(new_v)})
+    return revised
+
+
+def _kpi_changes(old, kpis: dict[str, dict], changes: dict) -> None:
+    """KPIs that Kolada no longer has, and KPIs whose title changed (a new unit is a series break)."""
     for kpi, meta in sorted(kpis.items()):
         previous = old.kpis.get(kpi)
         if meta.get(REMOVED):
@@ -65,13 +80,21 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
             entry = {"kpi": kpi, "old": previous["title"], "new": meta["title"], "unit_changed": old_unit != new_unit}
             changes["renamed_kpis"].append(entry)
             if entry["unit_changed"]:
-                years = old.values[(old.values["indicator"] == kpi)].dropna(subset=["value"])["year"]
-                year = int(years.max()) + 1 if len(years) else None
-                if year is not None:
-                    changes["series_breaks"].append({
-                        "kpi": kpi, "year": year,
-                        "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning "
-                                f"{datetime.now(timezone.utc):%Y-%m-%d})"})
+                _series_break(old, kpi, old_unit, new_unit, changes)
+
+
+def _series_break(old, kpi: str, old_unit: str, new_unit: str, changes: dict) -> None:
+    years = old.values[(old.values["indicator"] == kpi)].dropna(subset=["value"])["year"]
+    if len(years):
+        changes["series_breaks"].append({
+            "kpi": kpi, "year": int(years.max()) + 1,
+            "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning "
+                    f"{datetime.now(timezone.utc):%Y-%m-%d})"})
+
+
+def _group_changes(old, groups: list[dict]) -> list[dict]:
+    """Peer groups whose members changed: who was added and who removed."""
+    out = []
     old_groups = {gid: [m["member_id"] for m in g["members"]] for gid, g in old.groups.items()}
     for g in groups:
         was = old_groups.get(g["id"])
@@ -79,11 +102,11 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
         if was is not None and set(was) != set(now):
             names = {m["member_id"]: m["member_title"] for m in g["members"]}
             names.update({m["member_id"]: m["member_title"] for m in old.groups[g["id"]]["members"]})
-            changes["group_changes"].append({
+            out.append({
                 "group": g["id"],
                 "added": [{"id": i, "title": names[i]} for i in now if i not in was],
                 "removed": [{"id": i, "title": names[i]} for i in was if i not in now]})
-    return changes
+    return out
 
 
 def _previous_rows(path: Path, kpis: set[str], munis: set[str]) -> list[dict]:
@@ -102,24 +125,23 @@ def _previous_rows(path: Path, kpis: set[str], munis: set[str]) -> list[dict]:
     return out
 
 
-def fetch(repo: Path, year: int, base_url: str, log=print, client: Client | None = None,
-          wait: bool = False) -> dict:
+def fetch(repo: Path, year: int, base_url: str, client: Client | None = None, wait: bool = False) -> dict:
     """Fetch everything the plan needs for a report year into data/kolada/. Returns the changes.
-    One run at a time (see followup.runs)."""
+    One run at a time (see followup.runs). Progress is logged (logger `followup.fetch`, level INFO)."""
     repo = Path(repo)
     with RunLock(repo, "Kolada fetch", wait):
-        recover(repo, log)
-        return _fetch(repo, year, base_url, log, client)
+        recover(repo, log.info)
+        return _fetch(repo, year, base_url, client)
 
 
-def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> dict:
+def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
     plan = load_plan(repo / "data" / "plan.yml")
     target = repo / "data" / "kolada"
-    client = client or Client(base_url, log=log)
+    client = client or Client(base_url)
     kpi_ids = sorted({ind.id for _, ind in plan.indicators() if ind.is_kolada})
     first = min(year - analysis.TREND_YEARS + 1, plan.period_start)
     years = list(range(first, year + 1))
-    log(f"fetching {len(kpi_ids)} KPIs, {first}–{year}, from {client.base_url}")
+    log.info("fetching %d KPIs, %d–%d, from %s", len(kpi_ids), first, year, client.base_url)
 
     groups = [g for g in client.groups([plan.peer_group.id]) if g.get("id") == plan.peer_group.id]
     if not groups:
@@ -149,7 +171,7 @@ def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> 
     kpis = dict(fetched)
     for k in removed:
         kpis[k] = {"id": k, "title": previous.get(k, {}).get("title", titles[k]), REMOVED: True}
-        log(f"  KPI {k} is no longer in Kolada: recorded as ended")
+        log.info("  KPI %s is no longer in Kolada: recorded as ended", k)
     rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
     changes = compare(target, rows, kpis, groups)
     files = {
@@ -160,22 +182,21 @@ def _fetch(repo: Path, year: int, base_url: str, log, client: Client | None) -> 
         "changes.json": json_text(changes),
     }
     retrieved = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".kolada-new-", dir=target.parent))
-    try:
-        write_part(tmp / "kolada", files, "kolada", retrieved,
-                   extra={"api": {"base_url": client.base_url, "version": "v3"}, "report_year": year,
-                          "years": [first, year], "urls": client.urls})
-        load_dataset(tmp, parts=("kolada",))  # what was written must read back
-        old = target.parent / f".kolada-old-{os.getpid()}"
-        if target.exists():
-            target.rename(old)
-        (tmp / "kolada").rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log(f"snapshot written to {target.relative_to(repo)}/ ({len(rows)} values, retrieved {retrieved})")
+    _write_snapshot(target, files, retrieved, {"api": {"base_url": client.base_url, "version": "v3"},
+                                               "report_year": year, "years": [first, year], "urls": client.urls})
+    log.info("snapshot written to %s/ (%d values, retrieved %s)", target.relative_to(repo), len(rows), retrieved)
     return changes
+
+
+def _write_snapshot(target: Path, files: dict[str, str], retrieved: str, extra: dict) -> None:
+    """Write the snapshot beside target, check that it reads back, and only then put it in target's place."""
+    stage = swap.staging_dir(target)
+    try:
+        write_part(stage / "kolada", files, "kolada", retrieved, extra=extra)
+        load_dataset(stage, parts=("kolada",))  # what was written must read back
+        swap.replace_dir(stage / "kolada", target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def summary(changes: dict) -> list[str]:

@@ -6,24 +6,30 @@
 - `kill_run_processes`: every process a run starts (notebook workers, kernels, jupyter-book, Chromium)
   inherits the environment variable FOLLOWUP_RUN; on Ctrl-C the run ends them all, kernels included (they
   run in sessions of their own, so the terminal's Ctrl-C does not reach them).
-- `recover`: a run killed outright (SIGKILL) may leave a staging folder, or a half-swapped _build/ or
-  data/kolada/; the next run restores what was being replaced and removes the rest.
+- `recover`: a run killed outright (SIGKILL) may leave a staging folder, or a half-done swap (see
+  followup.swap) of _build/, data/kolada/, the example data or a published report; the next run restores
+  what was being replaced and removes the rest.
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
+
+from . import swap
 from .errors import FollowupError
 
 MARKER = "FOLLOWUP_RUN"
 FAILED = "FAILED"  # a file in a failed run's staging folder, which is kept for inspection
 KEEP_FAILED = 5
+SWAP_NAME = re.compile(r"^\.(.+)\.(?:old|new)-\d+-\d+$")  # a swap's sibling folder (see followup.swap)
 
 
 class BusyError(FollowupError):
@@ -62,15 +68,14 @@ class RunLock:
 
 def run_processes(run_id: str) -> list[int]:
     """The processes (other than this one) whose environment carries FOLLOWUP_RUN=run_id."""
-    needle = f"{MARKER}={run_id}".encode() + b"\0"
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
             continue
         try:
-            if needle in (entry / "environ").read_bytes():
-                found.append(int(entry.name))
-        except OSError:
+            if proc.environ().get(MARKER) == run_id:
+                found.append(proc.pid)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return found
 
@@ -91,25 +96,47 @@ def kill_run_processes(run_id: str, timeout: float = 10.0) -> None:
 
 
 def restore_build(repo: Path) -> bool:
-    """If _build/ is missing while the report it replaced waits in .staging/old-*, put it back."""
+    """If _build/ is missing while the report it replaced waits beside it, put it back (both the swap of
+    followup.swap and the older `.staging/old-*` that build.publish still uses)."""
     repo = Path(repo)
+    restored = False
     old_builds = sorted((repo / ".staging").glob("old-*"))
     if not (repo / "_build").exists() and old_builds:
         old_builds[-1].rename(repo / "_build")
-        return True
-    return False
+        restored = True
+    return swap.recover(repo / "_build") or restored
+
+
+def swapped(repo: Path) -> dict[Path, str]:
+    """Every folder a run replaces with followup.swap, and the kind of run that does it."""
+    repo = Path(repo)
+    targets = {repo / "data" / "kolada": "fetch", repo / "data" / "example" / "kolada": "example data run",
+               repo / "data" / "example" / "local": "example data run"}
+    reports = repo / "reports"
+    for year in sorted({m[1] for p in reports.glob(".*") if (m := SWAP_NAME.match(p.name))}):
+        targets[reports / year] = "publish"
+    return targets
 
 
 def recover(repo: Path, log) -> None:
     """Undo what a killed run left half-done (call it while holding the lock)."""
     repo = Path(repo)
-    staging = repo / ".staging"
     if restore_build(repo):
         log("restored _build/ from the last report (a previous run was killed while replacing it)")
-    for path in staging.glob("old-*"):
+    for path in (repo / ".staging").glob("old-*"):
         shutil.rmtree(path, ignore_errors=True)
+    remove_killed_runs(repo, log)
+    for target, run in swapped(repo).items():
+        if swap.recover(target):
+            log(f"restored {target.relative_to(repo).as_posix()}/ (a previous {run} was killed while replacing it)")
+    recover_old_publish(repo, log)
+
+
+def remove_killed_runs(repo: Path, log) -> None:
+    """Remove the staging folders of killed runs (ending what they left running), and all but the last
+    KEEP_FAILED of the failed runs' (kept for inspection)."""
     failed = []
-    for run in sorted(staging.glob("run-*")):
+    for run in sorted((Path(repo) / ".staging").glob("run-*")):
         if (run / FAILED).exists():
             failed.append(run)
         else:  # left by a killed run: end what it left running (workers, kernels), then remove it
@@ -118,14 +145,12 @@ def recover(repo: Path, log) -> None:
             log(f"removed {run.relative_to(repo)}/, left by a run that was killed")
     for run in failed[:-KEEP_FAILED]:
         shutil.rmtree(run, ignore_errors=True)
-    data = repo / "data"
-    kolada, old_snapshots = data / "kolada", sorted(data.glob(".kolada-old-*"))
-    if not kolada.exists() and old_snapshots:
-        old_snapshots[-1].rename(kolada)
-        log("restored data/kolada/ (a previous fetch was killed while replacing it)")
-    for path in [*data.glob(".kolada-old-*"), *data.glob(".kolada-new-*"), *data.glob(".local-sealing")]:
-        shutil.rmtree(path, ignore_errors=True)
-    reports = repo / "reports"
+
+
+def recover_old_publish(repo: Path, log) -> None:
+    """The names manifest.publish uses until it switches to followup.swap: reports/.<year>-old and
+    reports/.<year>-publishing. Remove this with that switch."""
+    reports = Path(repo) / "reports"
     for old in sorted(reports.glob(".*-old")):  # a publish killed between its two renames
         year = old.name[1:-len("-old")]
         if not (reports / year).exists():

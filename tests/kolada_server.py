@@ -11,11 +11,19 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client stopped waiting (a time-out, an interrupted fetch): not the server's error
+        super().handle_error(request, client_address)
 
 
 class FakeKolada:
@@ -32,12 +40,15 @@ class FakeKolada:
                     {"gender": r["gender"], "count": 1, "status": r["status"] or None,
                      "value": float(r["value"]) if r["value"] else None})
         self.per_page = per_page
-        self.faults: list[tuple[str, str]] = []  # (path fragment, "429" | "500" | "malformed" | "404"), used once each
+        # (path fragment, "429" | "500" | "malformed" | "404" | "drop"), used once each; "drop" closes the
+        # connection without an answer
+        self.faults: list[tuple[str, str]] = []
         self.always: dict[str, str] = {}  # path fragment -> fault on every request
         self.requests: list[str] = []
         self.delay = 0.0  # seconds to wait before answering (to interrupt a fetch in flight)
+        self.retry_after = "0"  # the Retry-After header of a 429
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -115,10 +126,13 @@ class FakeKolada:
                 if fake.delay:
                     time.sleep(fake.delay)
                 fault = fake._fault(parsed.path)
+                if fault == "drop":
+                    self.close_connection = True
+                    return
                 if fault in ("429", "500", "404"):
                     self.send_response(int(fault))
                     if fault == "429":
-                        self.send_header("Retry-After", "0")
+                        self.send_header("Retry-After", fake.retry_after)
                     self.end_headers()
                     self.wfile.write(b'{"error": "injected"}')
                     return

@@ -2,9 +2,11 @@
 import filecmp
 import math
 
+from followup import example_data
 from followup.data import load_dataset
+from followup.runs import RunLock
 
-from conftest import REPO
+from conftest import REPO, make_project
 
 
 def test_committed_example_data_is_what_the_script_makes(example_dataset):
@@ -43,3 +45,21 @@ def test_example_data_covers_what_the_report_needs(example_dataset):
     values = v[v["indicator"].isin(shares)]["value"].dropna()
     assert values.between(0, 100).all()
     assert not any(math.isinf(x) for x in v["value"].dropna())
+
+
+def test_the_generator_takes_the_run_lock_and_replaces_by_swap(tmp_path, example_dataset, capsys):
+    project = make_project(tmp_path / "p", example_dataset)
+    out = project / "data" / "example"
+    (out / ".kolada.old-1-2").mkdir()  # left by a generator that was killed
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with RunLock(project, "test run"):
+        assert example_data.main(["--out", str(out)]) == 1
+    assert "a test run (process" in capsys.readouterr().err
+    assert example_data.main(["--out", str(out), "--project", str(project)]) == 0
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # the same spec, the same bytes
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_the_generator_needs_a_project(tmp_path, capsys):
+    assert example_data.main(["--out", str(tmp_path / "example")]) == 1
+    assert "give --project" in capsys.readouterr().err

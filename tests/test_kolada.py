@@ -1,13 +1,14 @@
 """The Kolada client and the fetch, against a local server speaking the v3 API (no network)."""
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from followup.data import load_dataset
 from followup.fetch import fetch
-from followup.kolada import Client, KoladaError, flatten
+from followup.kolada import Client, KoladaError, flatten, retry_after
 
 from conftest import make_project
 from kolada_server import FakeKolada
@@ -20,15 +21,20 @@ def server(example_dataset):
 
 
 def client(fake, **kw):
-    lines = kw.pop("lines", [])
-    return Client(fake.url, backoff=0.0, tries=kw.pop("tries", 3), log=lines.append, sleep=lambda s: None, **kw)
+    return Client(fake.url, **{"backoff": 0.0, "tries": 3, "sleep": lambda s: None, **kw})
 
 
-def test_paging_and_genders_by_field(server, example_dataset):
+@pytest.fixture
+def lines(caplog):
+    """The lines the client and the fetch log (what the terminal shows)."""
+    caplog.set_level(logging.INFO, logger="followup")
+    return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("followup.")]
+
+
+def test_paging_and_genders_by_field(server, example_dataset, lines):
     server.per_page = 7
-    lines = []
-    rows = client(server, lines=lines).data(["N15428"], ["2081", "0000"], list(range(2015, 2026)))
-    assert sum("page" in line for line in lines) == 4  # 22 rows, 7 a page
+    rows = client(server).data(["N15428"], ["2081", "0000"], list(range(2015, 2026)))
+    assert sum("page" in line for line in lines()) == 4  # 22 rows, 7 a page
     source = load_dataset(example_dataset).values
     want = source[(source["indicator"] == "N15428") & source["municipality"].isin(["2081", "0000"])]
     assert len(rows) == len(want) == 66
@@ -56,18 +62,53 @@ def test_deleted_rows_are_skipped():
     assert flatten([{"kpi": "N1", "municipality": "2081", "period": 2024, "isdeleted": True, "values": []}], "u") == []
 
 
-def test_429_then_success(server):
+def test_429_then_success(server, lines):
     server.faults.append(("/data/", "429"))
-    lines = []
-    rows = client(server, lines=lines).data(["N15428"], ["2081"], [2025])
-    assert rows and any("HTTP 429; retrying" in line for line in lines)
+    rows = client(server).data(["N15428"], ["2081"], [2025])
+    assert rows and "  HTTP 429; retrying in 0 s (try 2 of 3)" in lines()
 
 
 def test_500_exhausts_the_retries(server):
     server.always["/kpi/"] = "500"
+    waits = []
     with pytest.raises(KoladaError, match=r"/kpi/N15428: gave up after 3 tries \(last: HTTP 500\)"):
-        client(server).kpis(["N15428"])
+        client(server, backoff=1.0, sleep=waits.append).kpis(["N15428"])
     assert sum(path.startswith("/v3/kpi/") for path in server.requests) == 3
+    assert waits == [1.0, 2.0]  # doubled for each further try
+
+
+def test_retry_after_is_honoured_and_capped(server):
+    server.retry_after = "7"
+    server.faults += [("/kpi/", "429"), ("/kpi/", "429")]
+    waits = []
+    assert client(server, backoff=1.0, max_backoff=5.0, sleep=waits.append).kpis(["N15428"])
+    assert waits == [5.0, 5.0]  # the server asked for 7 s, the cap is 5
+    server.retry_after = "3"
+    server.faults.append(("/kpi/", "429"))
+    waits.clear()
+    client(server, backoff=1.0, sleep=waits.append).kpis(["N15428"])
+    assert waits == [3.0]
+
+
+def test_retry_after_as_a_date():
+    assert retry_after("120") == 120.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: at once
+    assert 0 < retry_after("Fri, 01 Jan 2100 00:00:00 GMT")
+    assert retry_after("") is None and retry_after("soon") is None
+
+
+def test_lost_connection_is_retried(server, lines):
+    server.faults.append(("/kpi/", "drop"))
+    assert client(server).kpis(["N15428"])
+    assert any(line.startswith("  connection lost (") for line in lines())
+    assert sum(path.startswith("/v3/kpi/") for path in server.requests) == 2
+
+
+def test_time_out_is_retried(server, lines):
+    server.delay = 0.5
+    with pytest.raises(KoladaError, match=r"gave up after 2 tries \(last: time-out"):
+        client(server, tries=2, timeout=0.1).kpis(["N15428"])
+    assert any("time-out" in line and "try 2 of 2" in line for line in lines())
 
 
 def test_malformed_json(server):
@@ -78,7 +119,7 @@ def test_malformed_json(server):
 
 def test_4xx_is_not_retried(server):
     server.faults.append(("/kpi/", "404"))
-    with pytest.raises(KoladaError, match="HTTP 404"):
+    with pytest.raises(KoladaError, match=r"HTTP 404 Not Found: \{\"error\": \"injected\"\}"):
         client(server).kpis(["N15428"])
     assert len(server.requests) == 1
 
@@ -93,7 +134,7 @@ def test_more_than_25_ids_are_split(server):
 
 
 def test_cannot_connect_is_a_clear_error():
-    c = Client("http://127.0.0.1:9/v3", backoff=0, tries=2, log=lambda s: None, sleep=lambda s: None, timeout=2)
+    c = Client("http://127.0.0.1:9/v3", backoff=0, tries=2, sleep=lambda s: None, timeout=2)
     with pytest.raises(KoladaError, match="cannot connect"):
         c.kpis(["N15428"])
 
@@ -111,7 +152,7 @@ def project(tmp_path, example_dataset):
 
 
 def test_fetch_writes_a_snapshot_in_the_data_format(project, server):
-    changes = fetch(project, 2025, server.url, log=lambda s: None, client=client(server))
+    changes = fetch(project, 2025, server.url, client=client(server))
     assert changes["previous_retrieved"] is None
     ds = load_dataset(project / "data", parts=("kolada",))
     assert ds.kolada_manifest["source"] == "kolada" and not ds.is_example
@@ -123,16 +164,16 @@ def test_fetch_writes_a_snapshot_in_the_data_format(project, server):
 
 
 def test_failed_fetch_leaves_the_previous_snapshot(project, server):
-    fetch(project, 2025, server.url, log=lambda s: None, client=client(server))
+    fetch(project, 2025, server.url, client=client(server))
     before = tree(project / "data")
     server.always["/data/"] = "500"
     with pytest.raises(KoladaError):
-        fetch(project, 2025, server.url, log=lambda s: None, client=client(server))
+        fetch(project, 2025, server.url, client=client(server))
     assert tree(project / "data") == before
 
 
 def test_second_fetch_reports_what_changed(project, server):
-    fetch(project, 2025, server.url, log=lambda s: None, client=client(server))
+    fetch(project, 2025, server.url, client=client(server))
     # Kolada revises a value, renames a KPI (with a new unit), drops a KPI and redraws the peer group.
     key = ("N15428", "2081", 2024)
     t = next(e for e in server.values[key] if e["gender"] == "T")
@@ -142,7 +183,7 @@ def test_second_fetch_reports_what_changed(project, server):
     group = server.groups["G37343"]
     server.groups["G37343"] = dict(group, members=group["members"][1:] + [{"member_id": "2080", "member_title": "Falun"}])
     server.municipalities["2080"] = {"id": "2080", "title": "Falun", "type": "K"}
-    changes = fetch(project, 2025, server.url, log=lambda s: None, client=client(server))
+    changes = fetch(project, 2025, server.url, client=client(server))
     assert changes["previous_retrieved"] is not None
     revised = [r for r in changes["revised_values"] if (r["kpi"], r["municipality"], r["year"]) == key and r["gender"] == "T"]
     assert revised and revised[0]["old"] == pytest.approx(old_value) and revised[0]["new"] == pytest.approx(old_value + 1.5)

@@ -1,4 +1,5 @@
 """End-to-end: `run_all.py fetch` against a local v3 server, then a report built from the snapshot."""
+import logging
 import os
 import re
 import shutil
@@ -43,9 +44,30 @@ def fetched_report(tmp_path_factory, example_dataset):
         del server.kpis["N07945"]
         second = run_fetch(project, server.url)
         assert second.returncode == 0, second.stderr
-    lines = []
-    build(project, log=lines.append)
-    return project, first.stdout + second.stdout, lines
+    return project, first.stdout + second.stdout, logged_build(project)
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def logged_build(project) -> list[str]:
+    """Build the report; the lines it logged (what the terminal shows)."""
+    logger, handler = logging.getLogger("followup"), Lines()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        build(project)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return handler.lines
 
 
 def page(project, name):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from followup.runs import MARKER, RunLock, recover
+from followup.runs import MARKER, RunLock, kill_run_processes, recover, run_processes
 
 from conftest import REPO, make_project, tree_hash
 from kolada_server import FakeKolada
@@ -94,7 +94,7 @@ def test_ctrl_c_during_a_fetch(project, example_dataset):
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert tree_hash(project / "data") == before
-    assert not list((project / "data").glob(".kolada-*"))
+    assert not list((project / "data").glob(".kolada.*"))
 
 
 def test_a_killed_build_is_cleaned_up_by_the_next(project):
@@ -115,17 +115,28 @@ def test_a_killed_build_is_cleaned_up_by_the_next(project):
 
 
 def test_recover_restores_what_a_killed_swap_left(tmp_path):
-    (tmp_path / ".staging" / "old-1-2" / "html").mkdir(parents=True)
+    (tmp_path / ".staging" / "old-1-2" / "html").mkdir(parents=True)  # build.publish's own scheme
     (tmp_path / ".staging" / "old-1-2" / "html" / "index.html").write_text("last report")
-    (tmp_path / "data" / ".kolada-old-7").mkdir(parents=True)
-    (tmp_path / "data" / ".kolada-old-7" / "values.csv").write_text("snapshot")
-    (tmp_path / "data" / ".kolada-new-x").mkdir()
+    (tmp_path / "data" / ".kolada.old-7-100").mkdir(parents=True)  # a fetch killed between its renames
+    (tmp_path / "data" / ".kolada.old-7-100" / "values.csv").write_text("snapshot")
+    (tmp_path / "data" / ".kolada.new-7-90").mkdir()
+    (tmp_path / "data" / "example" / "local").mkdir(parents=True)  # killed before removing the old
+    (tmp_path / "data" / "example" / ".local.old-8-100").mkdir()
+    (tmp_path / "reports" / ".2025.old-9-100").mkdir(parents=True)  # a publish killed between its renames
+    (tmp_path / "reports" / ".2025.old-9-100" / "manifest.json").write_text("published")
+    (tmp_path / "reports" / ".2024.new-9-50").mkdir()  # a publish killed while copying
     lines = []
     recover(tmp_path, lines.append)
     assert (tmp_path / "_build" / "html" / "index.html").read_text() == "last report"
     assert (tmp_path / "data" / "kolada" / "values.csv").read_text() == "snapshot"
-    assert not list((tmp_path / "data").glob(".kolada-*")) and not list((tmp_path / ".staging").glob("old-*"))
-    assert len(lines) == 2
+    assert (tmp_path / "reports" / "2025" / "manifest.json").read_text() == "published"
+    assert not (tmp_path / "reports" / "2024").exists()
+    for folder in (tmp_path, tmp_path / "data", tmp_path / "data" / "example", tmp_path / "reports"):
+        assert not [p.name for p in folder.glob(".*.*-*")], folder
+    assert not list((tmp_path / ".staging").glob("old-*"))
+    assert lines == ["restored _build/ from the last report (a previous run was killed while replacing it)",
+                     "restored data/kolada/ (a previous fetch was killed while replacing it)",
+                     "restored reports/2025/ (a previous publish was killed while replacing it)"]
 
 
 def test_a_second_run_refuses_at_once_or_waits(project):
@@ -163,3 +174,21 @@ def test_build_without_network(project):
                            "skolan,miljo", "--project", str(project)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert (project / "_build" / "pdf" / "arsuppfoljning-2025.pdf").exists()
+
+
+def test_run_processes_finds_and_ends_a_run_s_processes():
+    run_id = f"run-test-{os.getpid()}"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             env=dict(os.environ, **{MARKER: run_id}))
+    try:
+        deadline = time.monotonic() + 10
+        while child.pid not in run_processes(run_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run_processes(run_id) == [child.pid]
+        assert run_processes(f"{run_id}-other") == []
+        kill_run_processes(run_id)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+        assert run_processes(run_id) == []
+    finally:
+        child.kill()
+        child.wait()
