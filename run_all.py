@@ -17,6 +17,7 @@ non-zero exit and a message naming the goal area and what failed; _build/ is the
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -24,13 +25,13 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from followup import manifest
-from followup.build import REPO, build, say
+from followup.build import REPO, build
 from followup.data import seal_local
 from followup.errors import FollowupError
-from followup.fetch import fetch, summary
 from followup.kolada import DEFAULT_BASE_URL
 from followup.runs import RunLock
+
+log = logging.getLogger("followup.cli")
 
 
 def parse_areas(text: str) -> list[str]:
@@ -80,44 +81,68 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _fetch(args) -> int:
+    from followup.fetch import fetch, summary
+
+    changes = fetch(args.project.resolve(), args.year, args.base_url, wait=args.wait)
+    for line in summary(changes):
+        log.info(line)
+    return 0
+
+
+def _verify(args) -> int:
+    from followup.verify import verify
+
+    project = args.project.resolve()
+    return verify(args.manifest or project / "_build" / "manifest.json", project, rerun=not args.quick)
+
+
+def _publish(args) -> int:
+    from followup.publish import publish
+
+    publish(args.project.resolve())
+    return 0
+
+
+def _local(args) -> int:
+    project = args.project.resolve()
+    with RunLock(project, "check of the local data"):
+        n = seal_local(project / "data" / "local", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       project / "data" / "plan.yml")
+    log.info(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
+    return 0
+
+
+def _clean(args) -> int:
+    project = args.project.resolve()
+    with RunLock(project, "clean"):
+        shutil.rmtree(project / "_build", ignore_errors=True)
+        for path in (project / ".staging").glob("*"):
+            if path.name != "run.lock":
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
+    log.info("removed _build/ and the staging folders")
+    return 0
+
+
+def _build(args) -> int:
+    build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
+          wait=args.wait)
+    return 0
+
+
+COMMANDS = {"build": _build, "fetch": _fetch, "verify": _verify, "publish": _publish, "local": _local,
+            "clean": _clean}
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv.insert(0, "build")
     args = parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
     try:
-        if args.command == "fetch":
-            changes = fetch(args.project.resolve(), args.year, args.base_url, log=say, wait=args.wait)
-            for line in summary(changes):
-                say(line)
-            return 0
-        if args.command == "verify":
-            project = args.project.resolve()
-            return manifest.verify(args.manifest or project / "_build" / "manifest.json", project,
-                                   rerun=not args.quick, log=say)
-        if args.command == "publish":
-            manifest.publish(args.project.resolve(), log=say)
-            return 0
-        if args.command == "local":
-            project = args.project.resolve()
-            folder = project / "data" / "local"
-            with RunLock(project, "check of the local data"):
-                n = seal_local(folder, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               project / "data" / "plan.yml")
-            say(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
-            return 0
-        if args.command == "clean":
-            project = args.project.resolve()
-            with RunLock(project, "clean"):
-                for name in ("_build", ".staging"):
-                    for path in [project / name] if name == "_build" else (project / name).glob("*"):
-                        if path.name != "run.lock":
-                            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
-            say("removed _build/ and the staging folders")
-            return 0
-        build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
-              wait=args.wait)
+        return COMMANDS[args.command](args)
     except FollowupError as exc:
         # Paths relative to the project folder: shorter, and the same on every machine.
         text = str(exc).replace(f"{args.project.resolve()}{os.sep}", "")
@@ -126,7 +151,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; _build/ and data/ are unchanged", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import fmt
+from .constants import TREND_YEARS
 from .data import Dataset
 from .plan import Indicator, Plan
 
-TREND_YEARS = 10  # a trend chart shows up to this many years, ending with the report year
 
 
 @dataclass(frozen=True)
@@ -164,49 +164,6 @@ def summarise(ds: Dataset, plan: Plan, indicator: Indicator, year: int,
     elif last is not None:
         national_reason = "lokal uppgift, finns inte för riket"
     return IndicatorSummary(indicator, year, last, prev, national, national_reason, peers, rank, note)
-
-
-def _with_reason(text: str, reason: str) -> str:
-    return f"{text} ({reason})" if reason and text == fmt.DASH else text
-
-
-INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde (år)", "Föregående värde (år)", "Förändring", "Riket",
-                     "Liknande kommuner, medel", "Rang bland liknande", "Kommentar"]
-
-
-def _value_year(p: Point | None, unit: str, decimals: int) -> str:
-    return f"{fmt.value(p.value, unit, decimals)} ({p.year})" if p else fmt.DASH
-
-
-def indicator_table_display(summaries: list[IndicatorSummary]) -> pd.DataFrame:
-    """The goal area's indicator table as Swedish display strings, one row per indicator."""
-    rows = []
-    for s in summaries:
-        ind, d = s.indicator, s.indicator.decimals
-        unit = ind.unit
-        last, prev = s.latest, s.previous
-        peers = fmt.DASH
-        if s.peers is not None:
-            peers = fmt.value(s.peers.value, unit, d)
-            if s.peers.n and s.peers.n < s.peers.of:
-                peers += f" ({s.peers.n} av {s.peers.of})"
-            elif not s.peers.n:
-                peers = f"{fmt.DASH} (inga värden)"
-        elif last is not None and not ind.is_kolada:
-            peers = f"{fmt.DASH} (lokal uppgift)"
-        rows.append({
-            "Indikator": ind.short_title,
-            "Enhet": unit,
-            "Senaste värde (år)": _value_year(last, unit, d),
-            "Föregående värde (år)": _value_year(prev, unit, d),
-            "Förändring": fmt.value_change(s.change, unit, d),
-            "Riket": _with_reason(fmt.value(s.national.value, unit, d) if s.national else fmt.DASH,
-                                  s.national_reason),
-            "Liknande kommuner, medel": peers,
-            "Rang bland liknande": f"{s.rank[0]} av {s.rank[1]}" if s.rank else fmt.DASH,
-            "Kommentar": s.note,
-        })
-    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
 def table_html(df: pd.DataFrame, table_id: str, caption: str) -> str:

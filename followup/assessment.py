@@ -10,13 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 from . import analysis, fmt
+from .constants import BETTER, MET, NOT_MET, PARTLY, SAME, SYMBOLS, UNKNOWN, VERDICTS, WORSE
 from .data import Dataset
 from .plan import GoalArea, Indicator, Plan
 
-MET, PARTLY, NOT_MET, UNKNOWN = "uppfyllt", "delvis uppfyllt", "ej uppfyllt", "kan ej bedömas"
-VERDICTS = (MET, PARTLY, NOT_MET, UNKNOWN)
-SYMBOLS = {MET: "✔", PARTLY: "◐", NOT_MET: "✘", UNKNOWN: "?"}
-BETTER, SAME, WORSE = "bättre", "oförändrad", "sämre"
 WORDS = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}  # how a wording starts
 
 
@@ -246,7 +243,9 @@ def _direction(ind: Indicator, new: analysis.Point | None, old: analysis.Point |
     broken = _break_between(ind, old.year, new.year)
     if broken:
         return Direction(fmt.DASH, f"{fmt.DASH} (tidsseriebrott {broken.year}: {broken.note})")
-    change = round(new.value - old.value, ind.decimals + 2)
+    # Judged on the values as the page shows them (rounded to the indicator's decimals), like the verdicts.
+    shown_new, shown_old = fmt.rounded(new.value, ind.decimals), fmt.rounded(old.value, ind.decimals)
+    change = round(shown_new - shown_old, ind.decimals + 2)
     if abs(change) <= ind.unchanged_within:
         word = SAME
     else:

@@ -1,7 +1,13 @@
-"""What the notebooks call: a goal area's chapter and the overview, as displayed outputs.
+"""What the notebooks call: a goal area's analysis and chapter, and the overview, as displayed outputs.
 
-The notebooks stay thin: they load a context with their parameters and call one function per section.
-Every number in a sentence here is filled in from computed values; no number is typed by hand.
+A goal area's notebook loads its context (`load`), computes the area's results once and records them as a
+results document (`analyse`, see followup.results), then shows them section by section. The overview
+reads the recorded documents (`recorded_results`) and recomputes nothing. Every number in a sentence here
+is filled in from computed values; no number is typed by hand.
+
+In the book (`book_output=True`, set by the build) a chart is a MyST figure directive with its alt text,
+caption and provenance; run by hand in Jupyter it is shown as an image with its caption beneath, and
+charts and tables are written beside the results document, never inside the repository.
 """
 from __future__ import annotations
 
@@ -9,16 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, SVG, Markdown, display
 
-from . import analysis, assessment, figures, fmt
-from .commentary import load_commentary
-from .data import EXAMPLE_NOTE, Dataset, check_plan_against_data, load_dataset, sha256_file, with_data_breaks
+from . import analysis, assessment, figures, fmt, results
+from .constants import EXAMPLE_NOTE, FIGURE_DIR, TABLE_DIR, UNKNOWN, VERDICTS
+from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape
-from .plan import GoalArea, Plan, load_plan
-
-FIGURE_DIR = "figures"  # relative to the executed notebook
+from .plan import Indicator, Plan, load_plan
 
 
 @dataclass
@@ -28,35 +32,66 @@ class Context:
     year: int
     municipality: str
     commentary_dir: Path
+    results_dir: Path | None = None  # None: a goal area records in results.default_dir(year)
+    book_output: bool = False  # True in the build: figures as MyST directives, files beside the notebook
 
     @classmethod
-    def load(cls, plan_path, data_dir, report_year: int, municipality: str, commentary_dir) -> "Context":
-        ds = load_dataset(data_dir)
+    def load(cls, plan_path, data_dir, report_year: int | None = None, municipality: str | None = None,
+             commentary_dir="../book/commentary", results_dir=None, book_output: bool = False) -> Context:
+        """Load and check the plan and the data set a build would use (data_dir: a data set, or a folder
+        whose real snapshot is used when there is one and its example data otherwise)."""
+        ds = load_dataset(choose_root(Path(data_dir)))
         plan = with_data_breaks(load_plan(plan_path), ds)
         check_plan_against_data(plan, ds)
+        municipality = municipality or plan.municipality.id
         if municipality != plan.municipality.id:
             raise FollowupError(f"municipality {municipality!r}: the plan {plan_path} is for "
                                 f"{plan.municipality.name} ({plan.municipality.id})")
         figures.setup()
-        return cls(plan, ds, int(report_year), municipality, Path(commentary_dir))
+        year = ds.latest_year if report_year is None else int(report_year)
+        return cls(plan, ds, year, municipality, Path(commentary_dir),
+                   None if results_dir is None else Path(results_dir), bool(book_output))
 
-    def summaries(self, area: GoalArea) -> list[analysis.IndicatorSummary]:
-        return [analysis.summarise(self.data, self.plan, ind, self.year, self.municipality)
-                for ind in area.indicators]
+    @property
+    def area_results_dir(self) -> Path:
+        """Where a goal area's notebook records its results document."""
+        return self.results_dir if self.results_dir is not None else results.default_dir(self.year)
 
-    def verdicts(self, area: GoalArea) -> tuple[list[assessment.Verdict], assessment.GoalVerdict]:
-        verdicts = [assessment.assess(self.data, self.plan, ind, self.year) for ind in area.indicators]
-        c = load_commentary(self.commentary_dir, self.year, area.slug)
-        return verdicts, assessment.roll_up(area, verdicts, c.override, c.justification)
+    @property
+    def files(self) -> Path:
+        """Where charts and tables are written: beside the executed notebook in the book, else beside the
+        results (never inside the repository)."""
+        return Path(".") if self.book_output else self.area_results_dir
 
     def example_note(self) -> str:
         return f" **{EXAMPLE_NOTE}.**" if self.data.is_example else ""
 
 
-def goal_verdict(commentary_dir, plan: Plan, ds: Dataset, year: int, area: GoalArea) -> assessment.GoalVerdict:
-    """The goal area's verdict as shown (with the analyst's override, if any): used by the build too."""
-    ctx = Context(plan, ds, year, plan.municipality.id, Path(commentary_dir))
-    return ctx.verdicts(area)[1]
+load = Context.load
+
+
+def analyse(ctx: Context, slug: str) -> dict:
+    """Compute the goal area's results once and record them as its results document."""
+    doc = results.area_document(ctx.data, ctx.plan, slug, ctx.year, ctx.commentary_dir)
+    path = results.write_document(doc, ctx.area_results_dir)
+    if not ctx.book_output:
+        print(f"Resultaten för {slug} {ctx.year} är sparade i {path}")
+    return doc
+
+
+def recorded_results(ctx: Context) -> dict[str, dict]:
+    """The goal areas' recorded documents the overview shows: from ctx.results_dir when given (the build's),
+    else the newest recorded (the last build's, or the goal-area notebooks run by hand), which it names."""
+    folder = ctx.results_dir
+    if folder is None:
+        repo = Path(ctx.plan.path).resolve().parent.parent
+        folder, where = results.latest_recorded(repo, ctx.year)
+        display(Markdown(f"Översikten visar resultaten från {md_escape(where)}."))
+    slugs = results.recorded_slugs(folder, ctx.plan.slugs)
+    if not slugs:
+        raise results.ResultsError(f"{folder}: no recorded results for {ctx.year}: run the goal areas' "
+                                   f"notebooks (or make report) first")
+    return results.read_documents(folder, slugs, ctx.year)
 
 
 def sources_paragraph(ctx: Context, indicators) -> str:
@@ -78,8 +113,6 @@ def sources_paragraph(ctx: Context, indicators) -> str:
     return md_escape(" ".join(parts))
 
 
-TABLE_DIR = "tables"  # relative to the executed notebook
-
 
 def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
     """Under a figure or table: its source and snapshot, the function that computed it, its file's hash."""
@@ -97,123 +130,10 @@ def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
             f"Fil: `{path.name}`, sha256 `{digest}` (se {{doc}}`Om rapporten <../om-rapporten>`).")
 
 
-def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
-    """Show a table, write it as a CSV file (a published file with a hash) and say where it came from."""
-    path = Path(TABLE_DIR) / f"{table_id}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8", newline="\n")
-    display(HTML(analysis.table_html(df, table_id, caption)))
-    display(Markdown(provenance(ctx, indicators, function, path)))
-
-
-def show_assessment(ctx: Context, slug: str) -> None:
-    """The goal area's verdict with its rule, and each indicator's verdict with its rule and inputs."""
-    area = ctx.plan.area(slug)
-    verdicts, goal = ctx.verdicts(area)
-    lines = [f"**Bedömning {ctx.year}: {assessment.label(goal.shown)}.** {md_escape(goal.met_text)}."]
-    if goal.override:
-        lines.append(f"Beräknad bedömning: {assessment.label(goal.verdict)}. Bedömningen har justerats av "
-                     f"analytiker. Motivering: {md_escape(goal.justification)}")
-    lines.append(md_escape(goal.wording))
-    display(Markdown("\n\n".join(lines)))
-    rows = [{"Indikator": v.indicator.short_title, "Bedömning": assessment.label(v.verdict),
-             "Bedömt år": str(v.year) if v.year else fmt.DASH, "Regel och underlag": v.wording}
-            for v in verdicts]
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-bedomning",
-           f"Bedömning av indikatorerna för {area.title} {ctx.year}", area.indicators,
-           "followup.assessment.assess")
-    display(Markdown("Varje indikator bedöms på det senaste året med värde till och med "
-                     f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
-                     + ctx.example_note()))
-
-
-def show_indicator_table(ctx: Context, slug: str) -> None:
-    area = ctx.plan.area(slug)
-    table = analysis.indicator_table_display(ctx.summaries(area))
-    caption = f"Indikatorer för {area.title}, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}"
-    # Why values are missing goes in a list under the table (a column would make the table too wide).
-    _table(ctx, table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption, area.indicators,
-           "followup.analysis.summarise")
-    missing = [f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
-               for _, row in table.iterrows() if row["Kommentar"]]
-    notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
-    notes.append(sources_paragraph(ctx, area.indicators))
-    notes.append("Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
-                 "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
-                 "Liknande kommuner: " + md_escape(_peer_names(ctx)) + ".")
-    display(Markdown("\n\n".join(notes) + ctx.example_note()))
-
-
 def _peer_names(ctx: Context) -> str:
     group = ctx.data.groups[ctx.plan.peer_group.id]
     return ", ".join(m["member_title"] for m in group["members"])
 
-
-def show_directions(ctx: Context, slug: str) -> None:
-    """Direction of travel, kept apart from the verdict: against the previous value and the period's start."""
-    area = ctx.plan.area(slug)
-    rows = []
-    for ind in area.indicators:
-        prev, start = assessment.directions(ctx.data, ctx.plan, ind, ctx.year)
-        rows.append({"Indikator": ind.short_title, "Mot föregående värde": prev.text,
-                     f"Mot planperiodens start ({ctx.plan.period_start})": start.text,
-                     "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals)
-                     .lstrip("+") if ind.unchanged_within else "0"})
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}",
-           area.indicators, "followup.assessment.directions")
-    display(Markdown("Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
-                     "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()))
-
-
-def show_gender(ctx: Context, slug: str) -> None:
-    """Women and men, and the gap, for the indicators that have the split."""
-    area = ctx.plan.area(slug)
-    rows, split = [], []
-    for ind in area.indicators:
-        g = analysis.gender_split(ctx.data, ind, ctx.municipality, ctx.year)
-        if g is None:
-            continue
-        split.append(ind)
-        year, women, men = g
-        rows.append({"Indikator": ind.short_title, "År": str(year),
-                     "Kvinnor": ind.show(women),
-                     "Män": ind.show(men),
-                     "Skillnad (kvinnor − män)": fmt.value_change(women - men, ind.unit, ind.decimals)})
-    if not rows:
-        display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
-        return
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden",
-           split, "followup.analysis.gender_split")
-    display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
-
-
-def change_sentence(ctx: Context, summary: analysis.IndicatorSummary) -> str:
-    """"Värdet ökade från 78,1 % år 2024 till 81,3 % år 2025." from the computed values."""
-    ind, last, prev = summary.indicator, summary.latest, summary.previous
-    if last is None:
-        return f"{ind.short_title}: inget värde till och med {ctx.year}."
-    now = f"{ind.show(last.value)} år {last.year}"
-    if prev is None:
-        return f"{ind.short_title}: {now}; inget tidigare värde att jämföra med."
-    before = f"{ind.show(prev.value)} år {prev.year}"
-    if ind.show(last.value) == ind.show(prev.value):
-        return f"{ind.short_title}: värdet var oförändrat, {now}."
-    verb = "ökade" if last.value > prev.value else "minskade"
-    return f"{ind.short_title}: värdet {verb} från {before} till {now}."
-
-
-def show_trends(ctx: Context, slug: str, figure_dir: str = FIGURE_DIR) -> None:
-    area = ctx.plan.area(slug)
-    for ind, summary in zip(area.indicators, ctx.summaries(area)):
-        display(Markdown(md_escape(change_sentence(ctx, summary))))
-        fig = figures.trend_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
-        display(Markdown(fig.directive(Path("."), provenance(ctx, [ind], "followup.figures.trend_chart", fig.path))))
-        if ind.target.rule == "cumulative":
-            verdict = assessment.assess(ctx.data, ctx.plan, ind, ctx.year)
-            fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, Path(figure_dir) / slug)
-            display(Markdown(md_escape(verdict.wording)))
-            display(Markdown(fig.directive(Path("."), provenance(ctx, [ind], "followup.figures.cumulative_chart",
-                                                                  fig.path))))
 
 
 def show_definitions(ctx: Context, slug: str) -> None:
@@ -285,38 +205,234 @@ def show_changes(ctx: Context) -> None:
                          + (f", varav {others} för liknande kommuner eller uppdelat på kön." if others else ".")))
 
 
+
+
+def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
+    """Show a table, write it as a CSV file (a published file with a hash) and say where it came from."""
+    path = ctx.files / TABLE_DIR / f"{table_id}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8", newline="\n")
+    display(HTML(analysis.table_html(df, table_id, caption)))
+    display(Markdown(provenance(ctx, indicators, function, path)))
+
+
+def _show_figure(ctx: Context, fig: figures.Figure, provenance_text: str) -> None:
+    """A chart: a MyST figure in the book; an image with its caption when run by hand."""
+    if ctx.book_output:
+        display(Markdown(fig.directive(Path("."), provenance_text)))
+    else:
+        display(SVG(filename=str(fig.path)))
+        display(Markdown(f"{fig.caption}\n\n{provenance_text}"))
+
+
+def _show(r: dict, value) -> str:
+    """A value of an indicator record in its unit's form."""
+    return fmt.value(value, r["unit"], r["decimals"])
+
+
+def _area_indicators(ctx: Context, doc: dict) -> list[tuple[Indicator, dict]]:
+    area = ctx.plan.area(doc["goal_area"]["slug"])
+    return list(zip(area.indicators, doc["indicators"], strict=True))
+
+
+def show_assessment(ctx: Context, doc: dict) -> None:
+    """The goal area's verdict with its rule, and each indicator's verdict with its rule and inputs."""
+    g = doc["goal_area"]
+    slug, area = g["slug"], ctx.plan.area(g["slug"])
+    lines = [f"**Bedömning {ctx.year}: {assessment.label(g['shown'])}.** {md_escape(g['met_text'])}."]
+    if g["override"]:
+        lines.append(f"Beräknad bedömning: {assessment.label(g['verdict'])}. Bedömningen har justerats av "
+                     f"analytiker. Motivering: {md_escape(g['justification'])}")
+    lines.append(md_escape(g["wording"]))
+    display(Markdown("\n\n".join(lines)))
+    rows = [{"Indikator": r["short_title"], "Bedömning": assessment.label(r["verdict"]["verdict"]),
+             "Bedömt år": str(r["verdict"]["year"]) if r["verdict"]["year"] else fmt.DASH,
+             "Regel och underlag": r["verdict"]["wording"]}
+            for r in doc["indicators"]]
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-bedomning",
+           f"Bedömning av indikatorerna för {area.title} {ctx.year}", area.indicators,
+           "followup.assessment.assess")
+    display(Markdown("Varje indikator bedöms på det senaste året med värde till och med "
+                     f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
+                     + ctx.example_note()))
+
+
+INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde (år)", "Föregående värde (år)", "Förändring", "Riket",
+                     "Liknande kommuner, medel", "Rang bland liknande", "Kommentar"]
+
+
+def _value_year(r: dict, p: dict | None) -> str:
+    return f"{_show(r, p['value'])} ({p['year']})" if p else fmt.DASH
+
+
+def _peers_text(r: dict) -> str:
+    peers = r["peers"]
+    if peers is not None:
+        text = _show(r, peers["value"])
+        if peers["n"] and peers["n"] < peers["of"]:
+            return text + f" ({peers['n']} av {peers['of']})"
+        return text if peers["n"] else f"{fmt.DASH} (inga värden)"
+    if r["latest"] is not None and r["source"] != "kolada":
+        return f"{fmt.DASH} (lokal uppgift)"
+    return fmt.DASH
+
+
+def indicator_table(records: list[dict]) -> pd.DataFrame:
+    """The goal area's indicator table as Swedish display strings, one row per indicator record."""
+    rows = []
+    for r in records:
+        national = _show(r, r["national"]["value"]) if r["national"] else fmt.DASH
+        if national == fmt.DASH and r["national_reason"]:
+            national += f" ({r['national_reason']})"
+        rows.append({
+            "Indikator": r["short_title"],
+            "Enhet": r["unit"],
+            "Senaste värde (år)": _value_year(r, r["latest"]),
+            "Föregående värde (år)": _value_year(r, r["previous"]),
+            "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
+            "Riket": national,
+            "Liknande kommuner, medel": _peers_text(r),
+            "Rang bland liknande": f"{r['rank'][0]} av {r['rank'][1]}" if r["rank"] else fmt.DASH,
+            "Kommentar": r["missing_note"],
+        })
+    return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
+
+
+def show_indicator_table(ctx: Context, doc: dict) -> None:
+    slug = doc["goal_area"]["slug"]
+    area = ctx.plan.area(slug)
+    table = indicator_table(doc["indicators"])
+    caption = f"Indikatorer för {area.title}, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}"
+    # Why values are missing goes in a list under the table (a column would make the table too wide).
+    _table(ctx, table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption, area.indicators,
+           "followup.analysis.summarise")
+    missing = [f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
+               for _, row in table.iterrows() if row["Kommentar"]]
+    notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
+    notes.append(sources_paragraph(ctx, area.indicators))
+    notes.append("Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
+                 "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
+                 "Liknande kommuner: " + md_escape(_peer_names(ctx)) + ".")
+    display(Markdown("\n\n".join(notes) + ctx.example_note()))
+
+
+def show_directions(ctx: Context, doc: dict) -> None:
+    """Direction of travel, kept apart from the verdict: against the previous value and the period's start."""
+    slug = doc["goal_area"]["slug"]
+    area = ctx.plan.area(slug)
+    rows = []
+    for ind, r in _area_indicators(ctx, doc):
+        rows.append({"Indikator": ind.short_title, "Mot föregående värde": r["directions"]["previous"]["text"],
+                     f"Mot planperiodens start ({ctx.plan.period_start})": r["directions"]["period_start"]["text"],
+                     "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals)
+                     .lstrip("+") if ind.unchanged_within else "0"})
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}",
+           area.indicators, "followup.assessment.directions")
+    display(Markdown("Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
+                     "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()))
+
+
+def show_gender(ctx: Context, doc: dict) -> None:
+    """Women and men, and the gap, for the indicators that have the split."""
+    slug = doc["goal_area"]["slug"]
+    area = ctx.plan.area(slug)
+    rows, split = [], []
+    for ind, r in _area_indicators(ctx, doc):
+        g = r["gender"]
+        if g is None:
+            continue
+        split.append(ind)
+        rows.append({"Indikator": ind.short_title, "År": str(g["year"]),
+                     "Kvinnor": ind.show(g["women"]),
+                     "Män": ind.show(g["men"]),
+                     "Skillnad (kvinnor − män)": fmt.value_change(g["women"] - g["men"], ind.unit, ind.decimals)})
+    if not rows:
+        display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
+        return
+    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden",
+           split, "followup.analysis.gender_split")
+    display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
+
+
+def change_sentence(ctx: Context, ind: Indicator, r: dict) -> str:
+    """"Värdet ökade från 78,1 % år 2024 till 81,3 % år 2025." from the recorded values."""
+    last, prev = r["latest"], r["previous"]
+    if last is None:
+        return f"{ind.short_title}: inget värde till och med {ctx.year}."
+    now = f"{ind.show(last['value'])} år {last['year']}"
+    if prev is None:
+        return f"{ind.short_title}: {now}; inget tidigare värde att jämföra med."
+    before = f"{ind.show(prev['value'])} år {prev['year']}"
+    if ind.show(last["value"]) == ind.show(prev["value"]):
+        return f"{ind.short_title}: värdet var oförändrat, {now}."
+    verb = "ökade" if last["value"] > prev["value"] else "minskade"
+    return f"{ind.short_title}: värdet {verb} från {before} till {now}."
+
+
+def show_trends(ctx: Context, doc: dict) -> None:
+    slug = doc["goal_area"]["slug"]
+    area = ctx.plan.area(slug)
+    out_dir = ctx.files / FIGURE_DIR / slug
+    for ind, r in _area_indicators(ctx, doc):
+        display(Markdown(md_escape(change_sentence(ctx, ind, r))))
+        fig = figures.trend_chart(ctx.data, ctx.plan, area, ind, ctx.year, out_dir)
+        _show_figure(ctx, fig, provenance(ctx, [ind], "followup.figures.trend_chart", fig.path))
+        if ind.target.rule == "cumulative":
+            fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, out_dir)
+            display(Markdown(md_escape(r["verdict"]["wording"])))
+            _show_figure(ctx, fig, provenance(ctx, [ind], "followup.figures.cumulative_chart", fig.path))
+
+
+def show_missing_actions(ctx: Context, doc: dict) -> None:
+    """A visible "Åtgärder saknas" where the goal area is judged "ej uppfyllt" and its commentary describes
+    no actions (the verdict is known only here, after the analysis)."""
+    if doc["goal_area"]["commentary"]["missing_actions"]:
+        display(Markdown(f"## Åtgärder\n\n:::{{warning}} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men inga "
+                         f"åtgärder har beskrivits för {ctx.year}.\n:::"))
+
+
 OVERVIEW_COLUMNS = ["Målområde", "Indikator", "Bedömning", "Senaste värde", "År", "Förändring", "Riket"]
 
 
-def show_overview(ctx: Context) -> None:
+def _overview_rows(docs: dict[str, dict]) -> tuple[list[dict], list[dict], list[dict]]:
     goal_rows, matrix, rows = [], [], []
-    for area in ctx.plan.goal_areas:
-        verdicts, goal = ctx.verdicts(area)
-        shown = assessment.label(goal.shown) + (" (justerad)" if goal.override else "")
-        goal_rows.append({"Målområde": area.title, "Bedömning": shown, "Indikatorer": goal.met_text,
-                          "Kan ej bedömas": str(goal.counts[assessment.UNKNOWN])})
-        cells = {assessment.label(v): "; ".join(x.indicator.short_title for x in verdicts if x.verdict == v)
-                 or fmt.DASH for v in assessment.VERDICTS}
-        matrix.append({"Målområde": area.title, **cells})
-        for s, v in zip(ctx.summaries(area), verdicts):
-            ind, d = s.indicator, s.indicator.decimals
+    for doc in docs.values():
+        g, records = doc["goal_area"], doc["indicators"]
+        shown = assessment.label(g["shown"]) + (" (justerad)" if g["override"] else "")
+        goal_rows.append({"Målområde": g["title"], "Bedömning": shown, "Indikatorer": g["met_text"],
+                          "Kan ej bedömas": str(g["counts"][UNKNOWN])})
+        cells = {assessment.label(v): "; ".join(r["short_title"] for r in records if r["verdict"]["verdict"] == v)
+                 or fmt.DASH for v in VERDICTS}
+        matrix.append({"Målområde": g["title"], **cells})
+        for r in records:
+            latest = r["latest"]
             rows.append({
-                "Målområde": area.title,
-                "Indikator": ind.short_title,
-                "Bedömning": assessment.label(v.verdict),
-                "Senaste värde": ind.show(s.latest.value) if s.latest else fmt.DASH,
-                "År": str(s.latest.year) if s.latest else fmt.DASH,
-                "Förändring": fmt.value_change(s.change, ind.unit, d),
-                "Riket": ind.show(s.national.value) if s.national else fmt.DASH,
+                "Målområde": g["title"],
+                "Indikator": r["short_title"],
+                "Bedömning": assessment.label(r["verdict"]["verdict"]),
+                "Senaste värde": _show(r, latest["value"]) if latest else fmt.DASH,
+                "År": str(latest["year"]) if latest else fmt.DASH,
+                "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
+                "Riket": _show(r, r["national"]["value"]) if r["national"] else fmt.DASH,
             })
-    all_inds = [ind for _, ind in ctx.plan.indicators()]
+    return goal_rows, matrix, rows
+
+
+def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
+    """Every recorded goal area's verdict, the indicators' verdicts per goal area, and all indicators."""
+    if len(docs) < len(ctx.plan.slugs):
+        titles = ", ".join(doc["goal_area"]["title"] for doc in docs.values())
+        display(Markdown(md_escape(f"Översikten omfattar {len(docs)} av {len(ctx.plan.slugs)} målområden: "
+                                   f"{titles}.")))
+    goal_rows, matrix, rows = _overview_rows(docs)
+    all_inds = [ind for slug in docs for ind in ctx.plan.area(slug).indicators]
     _table(ctx, pd.DataFrame(goal_rows), "tab-oversikt-malomraden",
            f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}", all_inds,
            "followup.assessment.roll_up")
-    counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in assessment.VERDICTS}
+    counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in VERDICTS}
     display(Markdown(md_escape(
-        f"Av {len(rows)} indikatorer är {counts[assessment.MET]} uppfyllda, {counts[assessment.PARTLY]} delvis "
-        f"uppfyllda och {counts[assessment.NOT_MET]} ej uppfyllda; {counts[assessment.UNKNOWN]} kan ej bedömas.")
+        f"Av {len(rows)} indikatorer är {counts[VERDICTS[0]]} uppfyllda, {counts[VERDICTS[1]]} delvis "
+        f"uppfyllda och {counts[VERDICTS[2]]} ej uppfyllda; {counts[UNKNOWN]} kan ej bedömas.")
         + ctx.example_note()))
     _table(ctx, pd.DataFrame(matrix), "tab-oversikt-matris", f"Indikatorernas bedömning per målområde {ctx.year}",
            all_inds, "followup.assessment.assess")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from .assessment import NOT_MET, VERDICTS
+from .constants import NOT_MET, VERDICTS
 from .errors import PlanError
 
 ACTIONS_HEADING = re.compile(r"^##\s+Åtgärder\s*$", re.M)
@@ -89,14 +89,11 @@ def load_commentary(root: Path, year: int, slug: str) -> Commentary:
     return Commentary(path, text.strip(), override, justification)
 
 
-def chapter_text(commentary: Commentary, year: int, shown_verdict: str) -> str:
-    """The commentary as it appears in the chapter, with a placeholder and warnings where text is missing."""
-    parts = [commentary.body] if commentary.body else [
-        f"## Analys\n\nIngen analys har skrivits för {year}."]
-    if shown_verdict == NOT_MET and not commentary.has_actions:
-        parts.append("## Åtgärder\n\n:::{warning} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men "
-                     f"inga åtgärder har beskrivits för {year}.\n:::")
-    return "\n\n".join(parts)
+def chapter_text(commentary: Commentary, year: int) -> str:
+    """The commentary as it appears in the chapter, with a placeholder where no analysis has been written.
+    (Where the goal area is judged "ej uppfyllt" and no actions are described, the chapter's notebook adds
+    "Åtgärder saknas" after it: the verdict is known only there.)"""
+    return commentary.body or f"## Analys\n\nIngen analys har skrivits för {year}."
 
 
 def missing_actions(commentary: Commentary, shown_verdict: str) -> bool:

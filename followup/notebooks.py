@@ -18,10 +18,9 @@ from .errors import BuildError
 from .plan import GoalArea
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-NOTEBOOK_PARAMETERS = {
-    "goal_area": {"report_year", "goal_area", "municipality", "data_dir", "plan_path", "commentary_dir"},
-    "overview": {"report_year", "municipality", "data_dir", "plan_path", "commentary_dir"},
-}
+COMMON_PARAMETERS = {"report_year", "municipality", "data_dir", "plan_path", "commentary_dir", "results_dir",
+                     "book_output"}
+NOTEBOOK_PARAMETERS = {"goal_area": COMMON_PARAMETERS | {"goal_area"}, "overview": COMMON_PARAMETERS}
 
 
 def placeholders(area: GoalArea, commentary: str = "") -> dict[str, str]:
@@ -49,12 +48,16 @@ def render_template(template: Path, area: GoalArea, commentary: str = "") -> nbf
 
 
 def parameter_names(notebook: Path) -> set[str]:
-    """The names assigned in the cell tagged `parameters`."""
+    """The names assigned in the cell tagged `parameters` (as papermill reads them)."""
+    import logging
+
+    import papermill
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)  # it logs every notebook it reads
     nb = nbformat.read(notebook, as_version=4)
-    for cell in nb.cells:
-        if "parameters" in cell.metadata.get("tags", []):
-            return set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=", cell.source, flags=re.M))
-    raise BuildError(f"{notebook}: no cell tagged 'parameters'")
+    if not any("parameters" in cell.metadata.get("tags", []) for cell in nb.cells):
+        raise BuildError(f"{notebook}: no cell tagged 'parameters'")
+    return set(papermill.inspect_notebook(str(notebook)))
 
 
 def check_parameters(notebook: Path, kind: str) -> None:

@@ -1,10 +1,15 @@
-"""The results file and the data downloads, published with every report.
+"""A goal area's results document, and the results files and downloads made from the documents.
 
-- results: every number and verdict the report states, per indicator (assessed year, value, Riket, peer
-  mean, rank, target and its source, verdict, rule in words, direction of travel) and per goal area, as
-  CSV and JSON;
-- downloads: every input value the report used (the plan's indicators for the municipality, Riket and the
-  peers), as CSV and Excel.
+The results document (format `borlange-followup-area-results`, version 1; documented in data/README.md)
+is what a goal area's notebook computes, once: per indicator the latest and previous value, the
+comparisons with Riket and the peers, the rank, women and men, the direction of travel and the verdict
+with its rule and inputs; per goal area the rolled-up verdict. The notebook shows it and writes it as
+`<results_dir>/<slug>.json`. Everything after the notebooks reads these documents and recomputes nothing:
+the overview, the results files (`_build/results/resultat-<year>.csv|json`, format
+`borlange-followup-results`), the Excel download's results sheet, the manifest and the appendix.
+
+The downloads' input values (every value row the report's indicators read) come from the data set, which
+the build has loaded and checked once.
 
 All files are byte-identical for the same inputs: sorted rows, fixed float formatting, no timestamps (the
 Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carry a fixed date).
@@ -12,7 +17,9 @@ Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carr
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
 import re
 import zipfile
 from datetime import datetime, timezone
@@ -20,15 +27,180 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import assessment
-from .chapter import Context
-from .data import csv_text, json_text
+from . import analysis, assessment
+from .commentary import load_commentary, missing_actions
+from .constants import VERDICTS
+from .data import Dataset, csv_text, json_text
+from .errors import FollowupError
+from .plan import Indicator, Plan
 
+DOCUMENT_FORMAT = "borlange-followup-area-results"
+RESULTS_FORMAT = "borlange-followup-results"
+FORMAT_VERSION = 1
 RESULT_COLUMNS = ["goal_area", "indicator", "source", "title", "unit", "higher_is_better", "assessed_year",
-                  "assessed_value", "reference", "value", "value_year", "previous_year", "previous_value", "national", "peer_mean", "peer_n", "rank",
-                  "rank_of", "rule", "target_value", "target_source", "verdict", "wording",
-                  "direction_previous", "direction_period_start"]
+                  "assessed_value", "reference", "value", "value_year", "previous_year", "previous_value",
+                  "national", "peer_mean", "peer_n", "rank", "rank_of", "rule", "target_value",
+                  "target_source", "verdict", "wording", "direction_previous", "direction_period_start"]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
+RESULTS_ENV = "FOLLOWUP_RESULTS_DIR"
+
+
+class ResultsError(FollowupError):
+    """A results document is missing, unreadable or not of this report."""
+
+
+def default_dir(year: int) -> Path:
+    """Where a goal area's notebook run by hand records its results: outside the repository, in the user's
+    cache folder (or $FOLLOWUP_RESULTS_DIR), one folder per report year."""
+    base = os.environ.get(RESULTS_ENV)
+    if base:
+        return Path(base) / str(year)
+    from platformdirs import user_cache_path
+
+    return user_cache_path("borlange-followup") / "results" / str(year)
+
+
+def _float(x) -> float | None:
+    """A float for JSON: NaN becomes null (the document is strict JSON)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return float(x)
+
+
+def _point(p: analysis.Point | None) -> dict | None:
+    return None if p is None else {"year": int(p.year), "value": _float(p.value), "status": p.status}
+
+
+# ---------------------------------------------------------------- computing a goal area's document
+
+
+def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> dict:
+    """Everything the report states about one indicator in a report year."""
+    muni = plan.municipality.id
+    s = analysis.summarise(ds, plan, ind, year, muni)
+    v = assessment.assess(ds, plan, ind, year)
+    prev_dir, start_dir = assessment.directions(ds, plan, ind, year)
+    gender = analysis.gender_split(ds, ind, muni, year)
+    return {
+        "id": ind.id,
+        "source": ind.source,
+        "title": ds.kpis.get(ind.id, {}).get("title", ind.title),
+        "short_title": ind.short_title,
+        "unit": ind.unit,
+        "decimals": ind.decimals,
+        "higher_is_better": ind.higher_is_better,
+        "target": {"rule": ind.target.rule, "value": _float(ind.target.value),
+                   "source": assessment.target_source(ind)},
+        "latest": _point(s.latest),
+        "previous": _point(s.previous),
+        "change": _float(s.change),
+        "national": _point(s.national),
+        "national_reason": s.national_reason,
+        "peers": None if s.peers is None else {"year": s.peers.year, "value": _float(s.peers.value),
+                                               "n": s.peers.n, "of": s.peers.of},
+        "rank": None if s.rank is None else list(s.rank),
+        "missing_note": s.note,
+        "verdict": {"verdict": v.verdict, "year": v.year, "value": _float(v.value),
+                    "reference": _float(v.reference), "wording": v.wording},
+        "directions": {"previous": {"word": prev_dir.word, "text": prev_dir.text},
+                       "period_start": {"word": start_dir.word, "text": start_dir.text}},
+        "gender": None if gender is None else {"year": gender[0], "women": gender[1], "men": gender[2]},
+    }
+
+
+def area_document(ds: Dataset, plan: Plan, slug: str, year: int, commentary_dir: Path) -> dict:
+    """A goal area's results for a report year: each indicator's, and the area's rolled-up verdict."""
+    area = plan.area(slug)
+    verdicts = [assessment.assess(ds, plan, ind, year) for ind in area.indicators]
+    c = load_commentary(commentary_dir, year, slug)
+    goal = assessment.roll_up(area, verdicts, c.override, c.justification)
+    return {
+        "format": DOCUMENT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "report_year": year,
+        "municipality": plan.municipality.id,
+        "data": {"source": "example" if ds.is_example else "kolada", "retrieved": ds.retrieved,
+                 "snapshot": ds.snapshot_id, "local": ds.local_id},
+        "goal_area": {
+            "slug": slug, "title": area.title, "verdict": goal.verdict, "override": goal.override,
+            "justification": goal.justification, "shown": goal.shown, "counts": goal.counts,
+            "wording": goal.wording, "met_text": goal.met_text,
+            "rule": {"met_share": area.assessment.met_share, "partly_share": area.assessment.partly_share},
+            "commentary": {"has_actions": c.has_actions, "missing_actions": missing_actions(c, goal.shown)},
+        },
+        "indicators": [indicator_result(ds, plan, ind, year) for ind in area.indicators],
+    }
+
+
+# ---------------------------------------------------------------- writing and reading documents
+
+
+def write_document(doc: dict, results_dir: Path) -> Path:
+    """Record a goal area's document as <results_dir>/<slug>.json (written whole, then renamed)."""
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{doc['goal_area']['slug']}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json_text(doc), encoding="utf-8", newline="\n")
+    tmp.replace(path)
+    return path
+
+
+def read_document(path: Path, year: int | None = None) -> dict:
+    """One results document, checked: its format and version, and (if given) its report year."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no results document (the goal area's notebook writes it)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON results document ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != DOCUMENT_FORMAT:
+        raise ResultsError(f"{path}: format: expected {DOCUMENT_FORMAT!r}, got {doc.get('format')!r}"
+                           if isinstance(doc, dict) else f"{path}: expected a JSON object")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise ResultsError(f"{path}: format_version: expected {FORMAT_VERSION}, got {doc.get('format_version')!r}")
+    if year is not None and doc.get("report_year") != year:
+        raise ResultsError(f"{path}: report_year: expected {year}, got {doc.get('report_year')!r}")
+    return doc
+
+
+def read_documents(results_dir: Path, slugs: list[str], year: int | None = None) -> dict[str, dict]:
+    """The documents of these goal areas (all must be there), by slug, in the order given."""
+    return {slug: read_document(Path(results_dir) / f"{slug}.json", year) for slug in slugs}
+
+
+def recorded_slugs(results_dir: Path, plan_slugs: list[str]) -> list[str]:
+    """The goal areas that have a document in results_dir, in plan order."""
+    return [s for s in plan_slugs if (Path(results_dir) / f"{s}.json").is_file()]
+
+
+def latest_recorded(repo: Path, year: int) -> tuple[Path, str]:
+    """Where the newest recorded results of a report year are, and a Swedish description of them: the last
+    build's (_build/results/areas/) or the goal-area notebooks run by hand (default_dir), whichever is newer.
+    Raises ResultsError when there are none."""
+    candidates = []
+    built = Path(repo) / "_build" / "results" / "areas"
+    manifest = Path(repo) / "_build" / "manifest.json"
+    if manifest.is_file() and list(built.glob("*.json")):
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        if m.get("parameters", {}).get("year") == year:
+            commit = (m.get("git") or {}).get("commit") or "okänd commit"
+            data = m.get("data") or {}
+            text = (f"det senaste bygget i _build/ (commit {commit[:12]}, data {data.get('source', '?')} "
+                    f"hämtade {str(data.get('retrieved', '?'))[:10]})")
+            candidates.append((max(p.stat().st_mtime for p in built.glob("*.json")), built, text))
+    own = default_dir(year)
+    if list(own.glob("*.json")):
+        candidates.append((max(p.stat().st_mtime for p in own.glob("*.json")), own,
+                           f"målområdenas anteckningsböcker körda för hand ({own})"))
+    if not candidates:
+        raise ResultsError(f"no recorded results for {year}: build the report (make report) or run the goal "
+                           f"areas' notebooks first (they record their results in {own})")
+    _, folder, text = max(candidates, key=lambda c: c[0])
+    return folder, text
+
+
+# ---------------------------------------------------------------- the results files and downloads
 
 
 def _num(x):
@@ -37,38 +209,43 @@ def _num(x):
     return round(float(x), 10)
 
 
-def compute(ctx: Context, slugs: list[str]) -> dict:
-    """Everything the report states, computed by the same functions the chapters call."""
-    areas, rows = [], []
-    for slug in slugs:
-        area = ctx.plan.area(slug)
-        verdicts, goal = ctx.verdicts(area)
-        areas.append({"goal_area": slug, "title": area.title, "verdict": goal.verdict,
-                      "override": goal.override, "justification": goal.justification,
-                      "shown": goal.shown, "counts": goal.counts, "wording": goal.wording,
-                      "rule": {"met_share": area.assessment.met_share, "partly_share": area.assessment.partly_share}})
-        for s, v in zip(ctx.summaries(area), verdicts):
-            ind = s.indicator
-            prev_dir, start_dir = assessment.directions(ctx.data, ctx.plan, ind, ctx.year)
-            rows.append({
-                "goal_area": slug, "indicator": ind.id, "source": ind.source,
-                "title": ctx.data.kpis.get(ind.id, {}).get("title", ind.title), "unit": ind.unit,
-                "higher_is_better": ind.higher_is_better,
-                "assessed_year": v.year, "assessed_value": _num(v.value), "reference": _num(v.reference),
-                "value": _num(s.latest.value) if s.latest else None, "value_year": s.latest.year if s.latest else None,
-                "previous_year": s.previous.year if s.previous else None,
-                "previous_value": _num(s.previous.value) if s.previous else None,
-                "national": _num(s.national.value) if s.national else None,
-                "peer_mean": _num(s.peers.value) if s.peers else None,
-                "peer_n": s.peers.n if s.peers else None,
-                "rank": s.rank[0] if s.rank else None, "rank_of": s.rank[1] if s.rank else None,
-                "rule": ind.target.rule, "target_value": _num(ind.target.value),
-                "target_source": assessment.target_source(ind), "verdict": v.verdict, "wording": v.wording,
-                "direction_previous": prev_dir.word, "direction_period_start": start_dir.word,
-            })
-    return {"report_year": ctx.year, "municipality": ctx.plan.municipality.id,
-            "data_source": "example" if ctx.data.is_example else "kolada",
-            "retrieved": ctx.data.retrieved, "goal_areas": areas, "indicators": rows}
+def result_row(slug: str, r: dict) -> dict:
+    """One row of the results file, from an indicator's record in its goal area's document."""
+    latest, previous, peers = r["latest"], r["previous"], r["peers"]
+    return {
+        "goal_area": slug, "indicator": r["id"], "source": r["source"], "title": r["title"], "unit": r["unit"],
+        "higher_is_better": r["higher_is_better"],
+        "assessed_year": r["verdict"]["year"], "assessed_value": _num(r["verdict"]["value"]),
+        "reference": _num(r["verdict"]["reference"]),
+        "value": _num(latest["value"]) if latest else None, "value_year": latest["year"] if latest else None,
+        "previous_year": previous["year"] if previous else None,
+        "previous_value": _num(previous["value"]) if previous else None,
+        "national": _num(r["national"]["value"]) if r["national"] else None,
+        "peer_mean": _num(peers["value"]) if peers else None,
+        "peer_n": peers["n"] if peers else None,
+        "rank": r["rank"][0] if r["rank"] else None, "rank_of": r["rank"][1] if r["rank"] else None,
+        "rule": r["target"]["rule"], "target_value": _num(r["target"]["value"]),
+        "target_source": r["target"]["source"], "verdict": r["verdict"]["verdict"],
+        "wording": r["verdict"]["wording"],
+        "direction_previous": r["directions"]["previous"]["word"],
+        "direction_period_start": r["directions"]["period_start"]["word"],
+    }
+
+
+def combine(docs: dict[str, dict]) -> dict:
+    """The results file's content (format borlange-followup-results) from the goal areas' documents."""
+    first = next(iter(docs.values()))
+    areas = []
+    for slug, doc in docs.items():
+        g = doc["goal_area"]
+        areas.append({"goal_area": slug, "title": g["title"], "verdict": g["verdict"], "override": g["override"],
+                      "justification": g["justification"], "shown": g["shown"],
+                      "counts": {v: g["counts"][v] for v in VERDICTS}, "wording": g["wording"], "rule": g["rule"]})
+    rows = [result_row(slug, r) for slug, doc in docs.items() for r in doc["indicators"]]
+    return {"format": RESULTS_FORMAT, "format_version": FORMAT_VERSION,
+            "report_year": first["report_year"], "municipality": first["municipality"],
+            "data_source": first["data"]["source"], "retrieved": first["data"]["retrieved"],
+            "goal_areas": areas, "indicators": rows}
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -84,18 +261,18 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     return csv_text([{c: cell(r[c]) for c in columns} for r in rows], columns)
 
 
-def input_values(ctx: Context, slugs: list[str]) -> list[dict]:
+def input_values(ds: Dataset, plan: Plan, slugs: list[str], year: int) -> list[dict]:
     """Every value row the report's indicators read: the municipality, Riket and the peer group."""
-    ids = [ind.id for s in slugs for ind in ctx.plan.area(s).indicators]
-    places = {ctx.plan.municipality.id, ctx.plan.comparison.id, *ctx.data.group_members(ctx.plan.peer_group.id)}
-    v = ctx.data.values
-    used = v[v["indicator"].isin(ids) & v["municipality"].isin(places) & (v["year"] <= ctx.year)]
-    titles = {ind.id: ctx.data.kpis.get(ind.id, {}).get("title", ind.title) for s in slugs
-              for ind in ctx.plan.area(s).indicators}
+    inds = [ind for s in slugs for ind in plan.area(s).indicators]
+    ids = [ind.id for ind in inds]
+    places = {plan.municipality.id, plan.comparison.id, *ds.group_members(plan.peer_group.id)}
+    v = ds.values
+    used = v[v["indicator"].isin(ids) & v["municipality"].isin(places) & (v["year"] <= year)]
+    titles = {ind.id: ds.kpis.get(ind.id, {}).get("title", ind.title) for ind in inds}
     rows = []
     for r in used.sort_values(["indicator", "municipality", "year", "gender"]).itertuples():
         rows.append({"indicator": r.indicator, "title": titles[r.indicator], "municipality": r.municipality,
-                     "municipality_name": ctx.data.municipalities.get(r.municipality, ""), "year": int(r.year),
+                     "municipality_name": ds.municipalities.get(r.municipality, ""), "year": int(r.year),
                      "gender": r.gender, "value": _num(r.value), "status": r.status})
     return rows
 
@@ -119,6 +296,7 @@ def _fixed_zip(data: bytes, when: tuple, iso: str) -> bytes:
 
 
 def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
+    """An Excel workbook with one sheet per table, without any build time inside."""
     from openpyxl import Workbook
 
     stamp = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
@@ -144,14 +322,16 @@ def file_names(year: int) -> dict[str, str]:
             "inputs_csv": f"downloads/indata-{year}.csv", "inputs_xlsx": f"downloads/indata-{year}.xlsx"}
 
 
-def write(ctx: Context, slugs: list[str], out: Path, epoch: int) -> dict[str, Path]:
-    """Write the results and the downloads under out/; returns their paths by kind."""
-    res = compute(ctx, slugs)
-    values = input_values(ctx, slugs)
-    names = file_names(ctx.year)
+def write(docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch: int) -> dict[str, Path]:
+    """Write the results files (from the documents), the documents themselves (results/areas/) and the
+    downloads under out/; returns the paths of the files the report links, by kind."""
+    res = combine(docs)
+    names = file_names(year)
     paths = {k: out / v for k, v in names.items()}
     for p in paths.values():
         p.parent.mkdir(parents=True, exist_ok=True)
+    for doc in docs.values():
+        write_document(doc, out / "results" / "areas")
     paths["results_csv"].write_text(_csv(res["indicators"], RESULT_COLUMNS), encoding="utf-8", newline="\n")
     paths["results_json"].write_text(json_text(res), encoding="utf-8", newline="\n")
     paths["inputs_csv"].write_text(_csv(values, INPUT_COLUMNS), encoding="utf-8", newline="\n")
@@ -159,4 +339,3 @@ def write(ctx: Context, slugs: list[str], out: Path, epoch: int) -> dict[str, Pa
               "Indata": pd.DataFrame(values, columns=INPUT_COLUMNS)}
     paths["inputs_xlsx"].write_bytes(excel_bytes(sheets, epoch))
     return paths
-

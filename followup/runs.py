@@ -95,22 +95,11 @@ def kill_run_processes(run_id: str, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def restore_build(repo: Path) -> bool:
-    """If _build/ is missing while the report it replaced waits beside it, put it back (both the swap of
-    followup.swap and the older `.staging/old-*` that build.publish still uses)."""
-    repo = Path(repo)
-    restored = False
-    old_builds = sorted((repo / ".staging").glob("old-*"))
-    if not (repo / "_build").exists() and old_builds:
-        old_builds[-1].rename(repo / "_build")
-        restored = True
-    return swap.recover(repo / "_build") or restored
-
-
 def swapped(repo: Path) -> dict[Path, str]:
     """Every folder a run replaces with followup.swap, and the kind of run that does it."""
     repo = Path(repo)
-    targets = {repo / "data" / "kolada": "fetch", repo / "data" / "example" / "kolada": "example data run",
+    targets = {repo / "_build": "report build", repo / "data" / "kolada": "fetch",
+               repo / "data" / "example" / "kolada": "example data run",
                repo / "data" / "example" / "local": "example data run"}
     reports = repo / "reports"
     for year in sorted({m[1] for p in reports.glob(".*") if (m := SWAP_NAME.match(p.name))}):
@@ -121,15 +110,10 @@ def swapped(repo: Path) -> dict[Path, str]:
 def recover(repo: Path, log) -> None:
     """Undo what a killed run left half-done (call it while holding the lock)."""
     repo = Path(repo)
-    if restore_build(repo):
-        log("restored _build/ from the last report (a previous run was killed while replacing it)")
-    for path in (repo / ".staging").glob("old-*"):
-        shutil.rmtree(path, ignore_errors=True)
     remove_killed_runs(repo, log)
     for target, run in swapped(repo).items():
         if swap.recover(target):
             log(f"restored {target.relative_to(repo).as_posix()}/ (a previous {run} was killed while replacing it)")
-    recover_old_publish(repo, log)
 
 
 def remove_killed_runs(repo: Path, log) -> None:
@@ -145,16 +129,3 @@ def remove_killed_runs(repo: Path, log) -> None:
             log(f"removed {run.relative_to(repo)}/, left by a run that was killed")
     for run in failed[:-KEEP_FAILED]:
         shutil.rmtree(run, ignore_errors=True)
-
-
-def recover_old_publish(repo: Path, log) -> None:
-    """The names manifest.publish uses until it switches to followup.swap: reports/.<year>-old and
-    reports/.<year>-publishing. Remove this with that switch."""
-    reports = Path(repo) / "reports"
-    for old in sorted(reports.glob(".*-old")):  # a publish killed between its two renames
-        year = old.name[1:-len("-old")]
-        if not (reports / year).exists():
-            old.rename(reports / year)
-            log(f"restored reports/{year}/ (a previous publish was killed while replacing it)")
-    for path in [*reports.glob(".*-old"), *reports.glob(".*-publishing")]:
-        shutil.rmtree(path, ignore_errors=True)

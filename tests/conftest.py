@@ -1,7 +1,9 @@
 """Shared fixtures. Tests never read or write the live data/ folder: they build their own data sets."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import shutil
 from pathlib import Path
 
@@ -121,6 +123,26 @@ def make_project(dest: Path, example_dataset: Path) -> Path:
     for part in ("kolada", "local"):
         shutil.copytree(example_dataset / part, dest / "data" / "example" / part)
     return dest
+
+
+@contextlib.contextmanager
+def log_lines():
+    """The lines the package logs (its progress lines) while the block runs, as a list."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    logger, handler = logging.getLogger("followup"), Collect()
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def tree_hash(*folders: Path) -> str:

@@ -275,6 +275,18 @@ def test_direction(tmp_path, plan, higher, prev, now, threshold, expected):
     assert "år 2025 mot" in previous.text
 
 
+@pytest.mark.parametrize("prev, now, expected", [
+    (70.02, 70.04, A.SAME),     # both shown as 70,0 %: unchanged, as the chapter's sentence says
+    (70.04, 70.06, A.BETTER),   # shown as 70,0 % and 70,1 %: better, though the raw change is as small
+    (70.06, 70.04, A.WORSE),
+])
+def test_direction_is_judged_on_the_values_as_shown(tmp_path, plan, prev, now, expected):
+    ds = dataset(tmp_path, {2023: prev, 2024: prev, 2025: now})
+    previous, _ = A.directions(ds, plan, indicator("value", value=1.0, decimals=1), 2025)
+    assert previous.word == expected
+    assert previous.text == f"{expected}: {fmt.percent(now, 1)} år 2025 mot {fmt.percent(prev, 1)} år 2024"
+
+
 def test_direction_not_across_a_break(tmp_path, plan):
     ds = dataset(tmp_path, {2023: 70.0, 2024: 70.0, 2025: 75.0})
     ind = indicator("value", value=1.0, breaks=[SeriesBreak(2025, "ny enhet")])

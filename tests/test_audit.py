@@ -10,6 +10,7 @@ import pytest
 
 from followup import manifest
 from followup.build import build
+from followup.publish import publish
 
 from conftest import REPO, make_project
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 def audited(tmp_path_factory, example_dataset):
     """A full build (website and PDF) of a project copy, shared by the tests that only read it."""
     project = make_project(tmp_path_factory.mktemp("audit") / "project", example_dataset)
-    build(project, log=lambda s: None)
+    build(project, quiet=True)
     return project
 
 
@@ -57,7 +58,7 @@ def test_manifest_records_inputs_outputs_and_environment(audited):
 
 def test_two_builds_are_identical(audited, tmp_path, example_dataset):
     other = make_project(tmp_path / "other", example_dataset)
-    build(other, log=lambda s: None)
+    build(other, quiet=True)
     first, second = load(audited)["outputs"], load(other)["outputs"]
     assert set(first) == set(second)
     for rel in first:
@@ -162,6 +163,6 @@ def test_publish_archives_a_report_that_stays_verifiable(audited, tmp_path):
 
 def test_publish_refuses_a_partial_build(tmp_path, example_dataset):
     project = make_project(tmp_path / "p", example_dataset)
-    build(project, areas=["miljo"], with_pdf=False, log=lambda s: None)
+    build(project, areas=["miljo"], with_pdf=False, quiet=True)
     with pytest.raises(Exception, match="only a full report"):
-        manifest.publish(project, log=lambda s: None)
+        publish(project)

@@ -67,7 +67,7 @@ def test_the_corpus_is_large_enough():
 
 
 def test_the_small_project_is_valid(tmp_path):
-    from followup.build import resolve
+    from followup.inputs import resolve
 
     inputs = resolve(small_project(tmp_path / "p"))
     assert inputs.slugs == ["skolan"] and inputs.year == 2024

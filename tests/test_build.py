@@ -10,7 +10,7 @@ import pytest
 from followup.build import build
 from followup.plan import load_plan
 
-from conftest import REPO, make_project, tree_hash
+from conftest import REPO, log_lines, make_project, tree_hash
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 def built(tmp_path_factory, example_dataset):
     """One full build, shared by the tests that only read it."""
     project = make_project(tmp_path_factory.mktemp("project"), example_dataset)
-    lines = []
-    build(project, log=lines.append)
+    with log_lines() as lines:
+        build(project)
     return project, lines
 
 
@@ -103,6 +103,8 @@ def test_subset_and_year(tmp_path, example_dataset):
     assert "Bedömning 2024:" in miljo and "år 2025" not in miljo  # judged on 2024, nothing later shown
     overview = page(project, "chapters/oversikt")
     assert "Delvis uppfyllt (justerad)" not in overview  # no commentary for 2024: no override
+    assert "Översikten omfattar 1 av 10 målområden: Miljö." in overview  # a subset's overview covers it alone
+    assert "Skolan" not in (project / "_build" / "tables" / "tab-oversikt.csv").read_text(encoding="utf-8")
     results = (project / "_build" / "results" / "resultat-2024.csv").read_text(encoding="utf-8")
     assert all(line.startswith(("goal_area,", "miljo,")) for line in results.splitlines())
 

@@ -4,7 +4,7 @@ import nbformat
 import pytest
 import yaml
 
-from followup import build, notebooks
+from followup import notebooks, toc
 from followup.errors import BuildError
 from followup.plan import load_plan
 
@@ -71,22 +71,22 @@ def test_tidy_hides_parameters_and_drops_run_metadata(tmp_path):
 
 def test_committed_toc_matches_the_plan(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
-    toc = build.check_toc(REPO / "_toc.yml", plan)
-    assert build.toc_chapter_files(toc) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs] + [
+    committed = toc.check(REPO / "_toc.yml", plan)
+    assert toc.chapter_files(committed) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs] + [
         "om-rapporten"]
 
 
 def test_toc_out_of_step_with_the_plan_is_an_error(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    toc["parts"][1]["chapters"].pop(2)
+    committed = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    committed["parts"][1]["chapters"].pop(2)
     path = tmp_path / "_toc.yml"
-    path.write_text(yaml.safe_dump(toc), encoding="utf-8")
+    path.write_text(yaml.safe_dump(committed), encoding="utf-8")
     with pytest.raises(BuildError, match="missing chapters/trygghet"):
-        build.check_toc(path, plan)
+        toc.check(path, plan)
 
 
 def test_subset_toc_keeps_the_overview_and_the_chosen_areas():
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    sub = build.subset_toc(toc, ["miljo", "skolan"])
-    assert build.toc_chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten"]
+    committed = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    sub = toc.subset(committed, ["miljo", "skolan"])
+    assert toc.chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten"]

@@ -115,8 +115,8 @@ def test_a_killed_build_is_cleaned_up_by_the_next(project):
 
 
 def test_recover_restores_what_a_killed_swap_left(tmp_path):
-    (tmp_path / ".staging" / "old-1-2" / "html").mkdir(parents=True)  # build.publish's own scheme
-    (tmp_path / ".staging" / "old-1-2" / "html" / "index.html").write_text("last report")
+    (tmp_path / "._build.old-1-2" / "html").mkdir(parents=True)  # a build killed between its renames
+    (tmp_path / "._build.old-1-2" / "html" / "index.html").write_text("last report")
     (tmp_path / "data" / ".kolada.old-7-100").mkdir(parents=True)  # a fetch killed between its renames
     (tmp_path / "data" / ".kolada.old-7-100" / "values.csv").write_text("snapshot")
     (tmp_path / "data" / ".kolada.new-7-90").mkdir()
@@ -133,8 +133,7 @@ def test_recover_restores_what_a_killed_swap_left(tmp_path):
     assert not (tmp_path / "reports" / "2024").exists()
     for folder in (tmp_path, tmp_path / "data", tmp_path / "data" / "example", tmp_path / "reports"):
         assert not [p.name for p in folder.glob(".*.*-*")], folder
-    assert not list((tmp_path / ".staging").glob("old-*"))
-    assert lines == ["restored _build/ from the last report (a previous run was killed while replacing it)",
+    assert lines == ["restored _build/ (a previous report build was killed while replacing it)",
                      "restored data/kolada/ (a previous fetch was killed while replacing it)",
                      "restored reports/2025/ (a previous publish was killed while replacing it)"]
 

@@ -1,0 +1,182 @@
+"""Assembling the book: its configuration, table of contents and pages, the appendix's facts, the print
+stylesheet, and Jupyter Book's builds.
+
+The book root is not the repository: each run assembles it in its staging folder (book/) from the copies of
+its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed notebooks (chapters/).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import assessment, fmt, manifest, toc
+from .constants import CHAPTER_DIR, EXAMPLE_NOTE, OVERVIEW
+from .data import Dataset, sha256_file
+from .errors import BuildError
+from .inputs import Inputs
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def data_description(ds: Dataset) -> str:
+    if ds.is_example:
+        return (f"**{EXAMPLE_NOTE}.** Rapporten bygger på ett exempeldataset i samma format som en hämtning "
+                f"från Kolada. Exempeldatat är påhittat och visar hur rapporten fungerar; siffrorna beskriver "
+                f"inte Borlänge kommun.")
+    date = ds.retrieved[:10]
+    return (f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}, och på kommunens egna "
+            f"uppgifter där Kolada saknar nyckeltal.")
+
+
+def report_title(inputs: Inputs) -> str:
+    return f"Uppföljning {inputs.year} av {inputs.plan.title}"
+
+
+def substitutions(inputs: Inputs) -> dict[str, str]:
+    plan, ds = inputs.plan, inputs.data
+    members = ", ".join(m["member_title"] for m in ds.groups[plan.peer_group.id]["members"])
+    areas = [plan.area(s).title for s in inputs.slugs]
+    return {
+        "report_title": report_title(inputs),
+        "report_year": str(inputs.year),
+        "plan_title": plan.title,
+        "municipality": plan.municipality.name,
+        "period": fmt.year_range(plan.period_start, plan.period_end),
+        "period_note": plan.period_assumption or "",
+        "data_description": data_description(ds),
+        "data_source": "exempeldata" if ds.is_example else f"Kolada, hämtad {ds.retrieved[:10]}",
+        "peer_group": plan.peer_group.name,
+        "peer_members": members,
+        "comparison": plan.comparison.name,
+        "goal_areas": ", ".join(areas),
+        "n_goal_areas": str(len(areas)),
+    }
+
+
+def pdf_name(year: int) -> str:
+    return f"arsuppfoljning-{year}.pdf"
+
+
+def pdf_headings(inputs: Inputs) -> list[str]:
+    """Headings the PDF's bookmarks must show as written (see followup.pdf)."""
+    return [report_title(inputs), *(inputs.plan.area(s).title for s in inputs.slugs),
+            "Fokus för att uppnå målsättningen", "Utveckling över tid", "Så läser du rapporten"]
+
+
+def pdf_link(inputs: Inputs) -> str:
+    name = pdf_name(inputs.year)
+    return f"Rapporten finns också som PDF: [{name}](filer/{name})."
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+
+def results_table(docs: dict[str, dict], folder: Path) -> str:
+    """The goal areas' recorded verdicts, as the appendix lists them, with their documents' hashes."""
+    rows = []
+    for slug, doc in docs.items():
+        g = doc["goal_area"]
+        path = folder / f"{slug}.json"
+        rows.append([g["title"], assessment.label(g["shown"]) + (" (justerad)" if g["override"] else ""),
+                     g["met_text"], f"`{sha256_file(path)[:16]}`"])
+    return _md_table(["Målområde", "Bedömning", "Indikatorer", "Dokumentets sha256 (början)"], rows)
+
+
+def appendix_substitutions(inputs: Inputs, recorded: dict[str, str], chapters: Path, out: Path,
+                           files: dict[str, Path], docs: dict[str, dict], git: dict) -> dict[str, str]:
+    """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
+    env = manifest.environment()
+    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pypdf", "openpyxl"]
+    packages = ", ".join(f"{k} {env['packages'][k]}" for k in key if k in env["packages"])
+    ds = inputs.data
+    if ds.is_example:
+        provenance = (f"Rapporten bygger på **exempeldata** (`{inputs.data_root}/`), "
+                      f"som är påhittade och inte officiell statistik.")
+    else:
+        api = ds.kolada_manifest.get("api") or {}
+        provenance = (f"Nyckeltalen hämtades från Kolada ({api.get('base_url', 'Kolada')}, API-version "
+                      f"{api.get('version', 'v3')}) {ds.retrieved[:10]}.")
+    provenance += (f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
+                   f"Lokala uppgifter: `{inputs.data_root}/local/values.csv`.")
+    inputs_rows = [[f"`{rel}`", f"`{digest[:16]}`"] for rel, digest in recorded.items()]
+    figures = sorted(chapters.glob("figures/*/*.svg"))
+    tables = sorted(chapters.glob("tables/*.csv"))
+    output_rows = [[f"`html/_images/{f.name}`", f"`{sha256_file(f)[:16]}`"] for f in figures]
+    output_rows += [[f"`tables/{t.name}`", f"`{sha256_file(t)[:16]}`"] for t in tables]
+    output_rows += [[f"`{p.parent.name}/{p.name}`", f"`{sha256_file(p)[:16]}`"] for p in files.values()]
+    # The PDF names the files (a link there would point into the build folder); the website links them.
+    downloads = "\n".join(f"- `{p.name}` (att ladda ner från rapportens webbplats)" for p in files.values())
+    return {
+        "data_provenance": provenance,
+        "downloads": downloads,
+        "results_table": results_table(docs, out / "results" / "areas"),
+        "inputs_table": _md_table(["Indatafil", "sha256 (början)"], inputs_rows),
+        "outputs_table": _md_table(["Publicerad fil under `_build/`", "sha256 (början)"], output_rows),
+        "git_commit": (f"`{git['commit'][:12]}`" + ("" if git["clean"] else " (med ändringar som inte var incheckade)"))
+        if git["commit"] else "okänd (ingen git-utcheckning)",
+        "environment": f"Python {env['python']}; {packages}",
+        "pdf_link": "",
+    }
+
+
+
+def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None = None) -> None:
+    """The staged _config.yml: the committed one with this build's title, substitutions and banner."""
+    config = yaml.safe_load(src.read_text(encoding="utf-8"))
+    config["title"] = report_title(inputs)
+    config.setdefault("parse", {})["myst_substitutions"] = {**substitutions(inputs), "pdf_link": "", **(extra or {})}
+    options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
+    if inputs.data.is_example:
+        options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."
+    else:
+        options.pop("announcement", None)
+    dest.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+
+def jupyter_book(book: Path, builder: str) -> Path:
+    """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        out = ANSI.sub("", result.stdout + result.stderr)
+        lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+        raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join((lines or out.splitlines()[-20:])[:40]))
+    return book / "_build" / builder
+
+
+
+
+def print_css(inputs: Inputs, template: Path) -> str:
+    """The print stylesheet (book/_static/print.css, a template) with this report's running header and the
+    sections that start a page."""
+    header = report_title(inputs)
+    if inputs.data.is_example:
+        header += f" · {EXAMPLE_NOTE}"
+    chapters = ", ".join(f"section#{name}" for name in [OVERVIEW, *inputs.slugs])
+    text = string.Template(template.read_text(encoding="utf-8"))
+    return text.substitute(header=header.replace("\\", "\\\\").replace('"', '\\"'), chapters=chapters)
+
+
+def assemble(inputs: Inputs, stage: Path) -> Path:
+    """The book root in stage/book/, from the run's copies of the inputs (stage/inputs/)."""
+    src, book = stage / "inputs", stage / "book"
+    shutil.copytree(src / "book", book, ignore=shutil.ignore_patterns("commentary"))
+    (book / CHAPTER_DIR / "tables").mkdir(parents=True)
+    css = book / "_static" / "print.css"
+    css.write_text(print_css(inputs, src / "book" / "_static" / "print.css"), encoding="utf-8")
+    write_book_config(inputs, src / "_config.yml", book / "_config.yml")
+    chosen = toc.subset(toc.check(src / "_toc.yml", inputs.plan), inputs.slugs)
+    (book / "_toc.yml").write_text(yaml.safe_dump(chosen, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return book
