@@ -80,7 +80,7 @@ def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None)
 
 def files(repo: Path, data_root: Path, year: int, slugs: list[str]) -> list[str]:
     """Every file a build reads, relative to the repository: the one list of a build's inputs."""
-    out = ["data/plan.yml", *CONFIG_FILES]
+    out = ["data/plan.yml", "data/plan.schema.json", *CONFIG_FILES]
     out += sorted(p.relative_to(repo).as_posix() for p in (repo / "notebooks").glob("*.ipynb"))
     out += sorted(p.relative_to(repo).as_posix() for p in (repo / "book").rglob("*")
                   if p.is_file() and "commentary" not in p.relative_to(repo / "book").parts)

@@ -13,7 +13,7 @@ from followup import example_data
 from followup.data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
 
 REPO = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ["_config.yml", "_toc.yml", "book", "notebooks", "data/plan.yml"]
+PROJECT_FILES = ["_config.yml", "_toc.yml", "book", "notebooks", "data/plan.yml", "data/plan.schema.json"]
 
 
 def make_dataset(root: Path, values: list[dict], kpis: list[dict], local: list[dict] | None = None,

@@ -42,6 +42,7 @@ def small_project(dest: Path) -> Path:
     (dest / "_toc.yml").write_text(TOC, encoding="utf-8")
     (dest / "data").mkdir()
     (dest / "data" / "plan.yml").write_text(TINY_PLAN, encoding="utf-8")
+    shutil.copy2(REPO / "data" / "plan.schema.json", dest / "data" / "plan.schema.json")
     values = [row("N00001", "0000", 2024, 55.0), row("N00001", "0001", 2024, 40.0),
               row("N00001", "2081", 2023, 52.5), row("N00001", "2081", 2024, 51.0),
               row("N00002", "0000", 2023, 1200.0), row("N00002", "2081", 2023, 1500.0)]
