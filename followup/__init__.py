@@ -1,22 +1,26 @@
 """followup: the logic behind Borlänge kommun's annual follow-up of its strategic plan.
 
-Modules:
-    errors          error types that name the file, the key or row, and what was expected
-    fmt             Swedish number formatting
-    plan            the plan file (data/plan.yml): loading and strict validation
-    data            data sets (Kolada snapshots, example data, local indicators): loading and checks
-    analysis        series, peer means and ranks, the indicator table
-    assessment      verdicts by rule, the goal areas' roll-up, direction of travel
-    commentary      the analysts' texts per goal area and year, and overrides
-    figures         trend and cumulative charts (SVG) with alt text, caption and source
-    chapter         what the notebooks call: one goal area's chapter, the overview
-    notebooks       rendering the notebook template for a goal area, tidying executed notebooks
-    results         the results file and the data downloads
-    manifest        the build manifest, verify and publish
-    build           the whole build: validate, execute, assemble the book, publish into _build/
-    pdf             Chromium's print and the PDF's bookmarks
-    kolada, fetch   the Kolada v3 client, and fetching a snapshot with what changed
-    runs            one run at a time, interrupts, clean-up after a killed run
-    sphinx_anchors, sphinx_offline   small Sphinx extensions (slug anchors; no other hosts)
-    example_data    the deterministic generator of data/example/
+The package in layers; a module imports only from the layers above it (no import runs back up):
+
+    constants, errors, fmt, swap        leaves: shared names (verdicts, trend years), error types, Swedish
+                                        numbers, replacing a folder atomically (and recovering a killed swap)
+    plan                                the plan file: data/plan.schema.json (jsonschema) and the rules across fields
+    data                                data sets (Kolada snapshots, example data, local indicators): loading, checks
+    analysis, assessment, commentary    series, peer means, ranks; verdicts by rule, roll-up, direction of
+                                        travel; the analysts' texts and overrides
+    results                             a goal area's results document (computed once, in its notebook), and the
+                                        results files and downloads made from the documents
+    figures                             trend and cumulative charts (SVG) with alt text, caption and source
+    chapter                             what the notebooks call: load, analyse and record, show; the overview
+    notebooks, toc                      the template's rendering and parameters, tidying executed notebooks; the
+                                        table of contents
+    inputs                              the one list of what a build reads, its validation and its copy for a run
+    book, execute, pdf, manifest        the book's assembly (config, pages, appendix, print CSS); papermill in
+                                        parallel; Chromium's print; the build manifest
+    runs                                one run at a time, interrupts, clean-up after a killed run
+    build                               the build's orchestration: validate, execute, assemble, swap into _build/
+    verify, publish                     prove a report from its manifest; archive it in reports/<year>/
+    kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
+    example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
+    sphinx_anchors, sphinx_offline      small Sphinx extensions (slug anchors; no other hosts)
 """

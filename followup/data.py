@@ -37,7 +37,6 @@ LOCAL_COLUMNS = ["indicator", "municipality", "year", "gender", "value", "status
 GENDERS = ("T", "K", "M")
 MUNICIPALITY_RE = re.compile(r"^\d{4}$")
 SOURCES = {"kolada": ("kolada", "example"), "local": ("local", "example")}
-EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"
 LOCAL_NOTE = "Kommunens egna uppgifter för indikatorer som Kolada saknar."
 
 

@@ -14,7 +14,8 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import analysis, swap
+from . import swap
+from .constants import TREND_YEARS
 from .data import KOLADA_COLUMNS, DataError, csv_text, json_text, load_dataset, unit_of, write_part
 from .kolada import Client, KoladaError
 from .plan import load_plan
@@ -139,7 +140,7 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
     target = repo / "data" / "kolada"
     client = client or Client(base_url)
     kpi_ids = sorted({ind.id for _, ind in plan.indicators() if ind.is_kolada})
-    first = min(year - analysis.TREND_YEARS + 1, plan.period_start)
+    first = min(year - TREND_YEARS + 1, plan.period_start)
     years = list(range(first, year + 1))
     log.info("fetching %d KPIs, %d–%d, from %s", len(kpi_ids), first, year, client.base_url)
 

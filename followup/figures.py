@@ -18,7 +18,8 @@ import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from . import analysis, fmt  # noqa: E402
-from .data import EXAMPLE_NOTE, Dataset  # noqa: E402
+from .constants import EXAMPLE_NOTE, TREND_YEARS  # noqa: E402
+from .data import Dataset  # noqa: E402
 from .plan import GoalArea, Indicator, Plan  # noqa: E402
 
 # Okabe–Ito colours, and a line style and marker per series: never colour alone.
@@ -122,7 +123,7 @@ def _first_value_year(ds: Dataset, indicator: str, year: int) -> int:
 def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: int, out_dir: Path) -> Figure:
     """Draw the indicator's trend and write it as SVG under out_dir; return the figure's text parts."""
     muni = plan.municipality
-    first_year = max(ds.years[0], year - analysis.TREND_YEARS + 1, _first_value_year(ds, ind.id, year))
+    first_year = max(ds.years[0], year - TREND_YEARS + 1, _first_value_year(ds, ind.id, year))
     years = list(range(first_year, year + 1))
     own = analysis.series(ds, ind.id, muni.id).set_index("year").reindex(years)
     lines = [("municipality", muni.name, own["value"].tolist())]

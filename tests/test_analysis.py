@@ -99,3 +99,25 @@ def test_table_html_escapes_text_and_has_a_fixed_id(ctx):
     assert "Rubrik &lt;b&gt;" in html
     assert 'id="T_tab-test"' in html
     assert html == analysis.table_html(df, "tab-test", "Rubrik <b>")
+
+
+def test_no_module_of_the_package_imports_one_that_imports_it_back():
+    """The package is layered (see followup/__init__.py): its import graph has no cycle."""
+    import ast
+    from pathlib import Path
+
+    package = Path(analysis.__file__).parent
+    graph = {}
+    for f in package.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("followup."):
+                deps.add(node.module.split(".")[1])
+        graph[f.stem] = deps
+
+    def reaches(start, goal, seen=()):
+        return any(d == goal or (d not in seen and reaches(d, goal, (*seen, d))) for d in graph.get(start, ()))
+
+    assert not [m for m in graph if reaches(m, m)]

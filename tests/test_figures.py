@@ -1,5 +1,6 @@
 from followup import figures
-from followup.data import EXAMPLE_NOTE, load_dataset
+from followup.constants import EXAMPLE_NOTE
+from followup.data import load_dataset
 from followup.plan import load_plan
 
 
