@@ -22,7 +22,7 @@ import os
 import shutil
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from followup.build import REPO, build
@@ -107,7 +107,7 @@ def _publish(args) -> int:
 def _local(args) -> int:
     project = args.project.resolve()
     with RunLock(project, "check of the local data"):
-        n = seal_local(project / "data" / "local", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        n = seal_local(project / "data" / "local", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                        project / "data" / "plan.yml")
     log.info(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
     return 0

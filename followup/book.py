@@ -152,7 +152,8 @@ def jupyter_book(book: Path, builder: str) -> Path:
     if result.returncode != 0:
         out = ANSI.sub("", result.stdout + result.stderr)
         lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
-        raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join((lines or out.splitlines()[-20:])[:40]))
+        shown = (lines or out.splitlines()[-20:])[:40]
+        raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
     return book / "_build" / builder
 
 

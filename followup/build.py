@@ -20,7 +20,7 @@ import logging
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -75,7 +75,7 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git) -> Path:
     source = "example data" if inputs.data.is_example else f"Kolada snapshot {inputs.data.retrieved}"
     log.info(f"report year {inputs.year}, {len(inputs.slugs)} goal area(s), data: {inputs.data_root} ({source})")
     p["staging"].mkdir(exist_ok=True)
-    stage = p["staging"] / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
+    stage = p["staging"] / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"
     stage.mkdir()
     os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
     try:
@@ -134,7 +134,7 @@ def _run(inputs: Inputs, stage: Path, jobs: int | None, with_pdf: bool, git: dic
 
 def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None) -> dict[str, dict]:
     """Execute the goal areas' notebooks (in parallel), then the overview; return their documents."""
-    src, chapters = stage / "inputs", stage / "book" / CHAPTER_DIR
+    src = stage / "inputs"
     rendered = stage / "rendered"
     rendered.mkdir()
     data_dir = f"../../inputs/{inputs.data_root}"

@@ -3,9 +3,9 @@
 The goal-area template (notebooks/goal_area.ipynb) is one notebook for all ten goal areas. Its Markdown
 cells hold headings whose anchors must carry the goal area's slug and text that comes from the plan, so
 before papermill executes it, `render_template` fills the placeholders `{{ slug }}`, `{{ title }}`,
-`{{ goal }}` and `{{ focus }}` from the plan file, and `{{ commentary }}` from the analysts' commentary. Papermill then injects the parameters and executes it,
-and `tidy_executed` hides the parameter cells from the reader and removes what differs between runs
-(timestamps, durations, absolute paths).
+`{{ goal }}` and `{{ focus }}` from the plan file, and `{{ commentary }}` from the analysts' commentary.
+Papermill then injects the parameters and executes it, and `tidy_executed` hides the parameter cells from
+the reader and removes what differs between runs (timestamps, durations, absolute paths).
 """
 from __future__ import annotations
 

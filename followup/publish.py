@@ -54,5 +54,6 @@ def _publish(repo: Path) -> Path:
         shutil.copy2(Path(repo) / rel, tmp / "inputs" / rel)
     shutil.copy2(manifest_path, tmp / "manifest.json")
     swap.replace_dir(tmp, dest)
-    log.info(f"published to {dest.relative_to(repo)}/: commit it to keep the report (make verify MANIFEST={dest.relative_to(repo)}/manifest.json proves it)")
+    rel = dest.relative_to(repo)
+    log.info(f"published to {rel}/: commit it to keep the report (make verify MANIFEST={rel}/manifest.json proves it)")
     return dest

@@ -22,7 +22,7 @@ import math
 import os
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -299,7 +299,7 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
     """An Excel workbook with one sheet per table, without any build time inside."""
     from openpyxl import Workbook
 
-    stamp = datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
+    stamp = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
     wb = Workbook()
     wb.remove(wb.active)
     for name, df in sheets.items():

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
 from .build import build
 from .data import sha256_file
+from .inputs import copy as copy_inputs
 from .manifest import FORMAT, NOT_ARCHIVED, git_info, output_files
 
 log = logging.getLogger(__name__)
@@ -27,73 +27,104 @@ def _content(entry: dict) -> str:
 def verify(manifest_path: Path, repo: Path, rerun: bool = True) -> int:
     """Check a manifest's inputs and published files, then re-execute and compare. Returns the exit code."""
     manifest_path = Path(manifest_path).resolve()
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        log.info(f"Manifestet {manifest_path} finns inte. Bygg rapporten först (make report).")
-        return 2
-    except json.JSONDecodeError as exc:
-        log.info(f"Manifestet {manifest_path} är inte giltig JSON: {exc}")
-        return 2
-    if manifest.get("format") != FORMAT:
-        log.info(f"{manifest_path} är inte ett byggmanifest ({FORMAT}).")
+    manifest = _read(manifest_path)
+    if manifest is None:
         return 2
     base = manifest_path.parent
     archived = (base / "inputs").is_dir()
     input_root = base / "inputs" if archived else Path(repo)
     log.info(f"Kontrollerar {manifest_path} ({'arkiverad rapport' if archived else 'senaste bygget'}), "
-        f"rapportår {manifest['parameters']['year']}.")
+             f"rapportår {manifest['parameters']['year']}.")
+    _warn_about_the_code(manifest, Path(repo))
+    bad_inputs = _check_inputs(manifest, input_root)
+    bad_outputs, skipped = _check_outputs(manifest, base, archived)
+    code = _step_one(manifest, bad_inputs, bad_outputs, skipped, rerun)
+    if code is not None:
+        return code
+    log.info("Steg 2: kör om hela rapporten från registrerade indata i en tillfällig mapp …")
+    return _step_two(manifest, bad_outputs, _rerun(manifest, input_root))
 
+
+def _read(manifest_path: Path) -> dict | None:
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.info(f"Manifestet {manifest_path} finns inte. Bygg rapporten först (make report).")
+        return None
+    except json.JSONDecodeError as exc:
+        log.info(f"Manifestet {manifest_path} är inte giltig JSON: {exc}")
+        return None
+    if manifest.get("format") != FORMAT:
+        log.info(f"{manifest_path} är inte ett byggmanifest ({FORMAT}).")
+        return None
+    return manifest
+
+
+def _warn_about_the_code(manifest: dict, repo: Path) -> None:
     recorded = manifest["git"].get("commit")
-    current = git_info(Path(repo)).get("commit")
+    current = git_info(repo).get("commit")
     if recorded and current and recorded != current:
         log.info(f"Varning: rapporten byggdes från commit {recorded[:12]}, men utcheckningen är {current[:12]}. "
-            f"Ändrad kod kan ge andra resultat.")
+                 f"Ändrad kod kan ge andra resultat.")
     if manifest["git"].get("clean") is False:
         log.info("Varning: arbetskopian hade ändringar som inte var incheckade när rapporten byggdes.")
 
-    bad_inputs, bad_outputs = [], []
+
+def _check_inputs(manifest: dict, input_root: Path) -> list[str]:
+    bad = []
     for rel, digest in manifest["inputs"].items():
         p = input_root / rel
         if not p.exists():
-            bad_inputs.append(f"indata saknas: {rel} ({p})")
+            bad.append(f"indata saknas: {rel} ({p})")
         elif sha256_file(p) != digest:
-            bad_inputs.append(f"indata ändrad: {rel} ({p})")
-    skipped = 0
+            bad.append(f"indata ändrad: {rel} ({p})")
+    return bad
+
+
+def _check_outputs(manifest: dict, base: Path, archived: bool) -> tuple[list[str], int]:
+    """The published files that are missing or changed, and how many were not archived (website files)."""
+    bad, skipped = [], 0
     for rel, entry in manifest["outputs"].items():
         p = base / rel
-        if not p.exists():
-            if archived and rel.startswith(NOT_ARCHIVED):
-                skipped += 1
-                continue
-            bad_outputs.append(f"publicerad fil saknas: {rel} ({p})")
+        if not p.exists() and archived and rel.startswith(NOT_ARCHIVED):
+            skipped += 1
+        elif not p.exists():
+            bad.append(f"publicerad fil saknas: {rel} ({p})")
         elif sha256_file(p) != entry["sha256"]:
-            bad_outputs.append(f"publicerad fil ändrad: {rel} ({p})")
+            bad.append(f"publicerad fil ändrad: {rel} ({p})")
+    return bad, skipped
+
+
+def _step_one(manifest: dict, bad_inputs: list[str], bad_outputs: list[str], skipped: int,
+              rerun: bool) -> int | None:
+    """Report the hash checks; return the exit code when verification ends here, else None."""
     for line in bad_inputs + bad_outputs:
         log.info(f"  {line}")
     if not bad_inputs and not bad_outputs:
         log.info(f"Steg 1: alla {len(manifest['inputs'])} indatafiler och "
-            f"{len(manifest['outputs']) - skipped} publicerade filer har sina registrerade kontrollsummor"
-            + (f" ({skipped} filer på webbplatsen arkiveras inte och prövas i steg 2)." if skipped else "."))
+                 f"{len(manifest['outputs']) - skipped} publicerade filer har sina registrerade kontrollsummor"
+                 + (f" ({skipped} filer på webbplatsen arkiveras inte och prövas i steg 2)." if skipped else "."))
     if bad_inputs:
+        also = f" Dessutom {len(bad_outputs)} publicerade filer." if bad_outputs else ""
         log.info(f"Resultat: {len(bad_inputs)} indatafiler stämmer inte med manifestet; rapporten kan inte "
-            f"återskapas från registrerade indata." + (f" Dessutom {len(bad_outputs)} publicerade filer." if bad_outputs else ""))
+                 f"återskapas från registrerade indata.{also}")
         return 1
-    if not rerun:
-        if bad_outputs:
-            log.info(f"Resultat: {len(bad_outputs)} publicerade filer stämmer inte med manifestet.")
-            return 1
-        log.info("Resultat: alla filer stämmer med manifestet (ingen omkörning gjordes).")
-        return 0
+    if rerun:
+        return None
+    if bad_outputs:
+        log.info(f"Resultat: {len(bad_outputs)} publicerade filer stämmer inte med manifestet.")
+        return 1
+    log.info("Resultat: alla filer stämmer med manifestet (ingen omkörning gjordes).")
+    return 0
 
-    log.info("Steg 2: kör om hela rapporten från registrerade indata i en tillfällig mapp …")
+
+def _rerun(manifest: dict, input_root: Path) -> list[str]:
+    """Re-execute the report from the recorded inputs (the manifest's list) without any cache; return
+    what differs from the recorded outputs."""
     params = manifest["parameters"]
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         project = Path(tmp) / "project"
-        for rel in manifest["inputs"]:
-            target = project / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(input_root / rel, target)
+        copy_inputs(input_root, list(manifest["inputs"]), project)
         build(project, year=params["year"], areas=params["areas"], with_pdf=params["pdf"], git=manifest["git"],
               quiet=True)
         again = output_files(project / "_build")
@@ -103,7 +134,10 @@ def verify(manifest_path: Path, repo: Path, rerun: bool = True) -> int:
             differ.append(f"skapas inte vid omkörning: {rel}")
         elif _content(again[rel]) != _content(entry):
             differ.append(f"skiljer sig vid omkörning: {rel}")
-    differ += [f"ny fil vid omkörning: {rel}" for rel in again if rel not in manifest["outputs"]]
+    return differ + [f"ny fil vid omkörning: {rel}" for rel in again if rel not in manifest["outputs"]]
+
+
+def _step_two(manifest: dict, bad_outputs: list[str], differ: list[str]) -> int:
     for line in differ:
         log.info(f"  {line}")
     problems = len(bad_outputs) + len(differ)
@@ -111,5 +145,5 @@ def verify(manifest_path: Path, repo: Path, rerun: bool = True) -> int:
         log.info(f"Resultat: {problems} avvikelser. Rapporten kan inte bekräftas.")
         return 1
     log.info(f"Resultat: alla {len(manifest['outputs'])} publicerade filer är identiska med omkörningen. "
-        f"Rapporten är bekräftad.")
+             f"Rapporten är bekräftad.")
     return 0
