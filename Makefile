@@ -7,6 +7,7 @@
 #   make verify [MANIFEST=reports/2025/manifest.json]   prove a report (default: the latest build)
 #   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
+#   make lint           ruff check, ruff format --check (settings in pyproject.toml) and notebooks without outputs
 PY := .venv/bin/python
 YEAR ?=
 AREAS ?=
@@ -14,7 +15,7 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report fetch local verify publish test test-fast example-data clean
+.PHONY: setup report fetch local verify publish test test-fast lint example-data clean
 
 setup:
 	@bash scripts/setup.sh
@@ -40,6 +41,15 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
+
+# Checks only, fixes nothing (`.venv/bin/ruff check --fix .` and `.venv/bin/ruff format .` fix);
+# the same checks as the git hook (.pre-commit-config.yaml). All three run, and lint fails if any fails.
+lint: setup
+	@status=0; \
+	.venv/bin/ruff check . || status=1; \
+	.venv/bin/ruff format --check . || status=1; \
+	.venv/bin/nbstripout --keep-id --verify notebooks/*.ipynb || status=1; \
+	exit $$status
 
 example-data: setup
 	$(PY) -m followup.example_data

@@ -3,7 +3,8 @@
 #  1. Debian packages: python3-venv (if `python3 -m venv` cannot work), chromium (the PDF) and
 #     fonts-dejavu-core (the charts' font).
 #     This needs Debian/Ubuntu and root or sudo.
-#  2. A virtual environment in .venv with the exact pins of requirements.txt.
+#  2. A virtual environment in .venv with the exact pins of requirements.txt, and the package `followup`
+#     installed in it in editable mode (pyproject.toml).
 # Re-running is cheap: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,12 +47,16 @@ want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
-echo "setup: creating $VENV from requirements.txt (about a minute the first time)"
+echo "setup: creating $VENV from requirements.txt (a minute or two the first time)"
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 # (Some machines configure extra package folders that do not exist; pip warns once per package about them.)
 quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet_pip install --quiet --disable-pip-version-check --upgrade pip
 quiet_pip install --quiet --disable-pip-version-check -r requirements.txt
+# The package `followup` itself, in editable mode (the code stays in followup/): built with the pinned
+# setuptools, so no network is needed. (PYTHONWARNINGS hides setuptools' general note on editable installs.)
+PYTHONWARNINGS="ignore:Editable installation" \
+  quiet_pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 "$VENV/bin/python" -m pip check
 echo "$want" > "$STAMP"
