@@ -31,7 +31,7 @@ from .constants import CHAPTER_DIR, OVERVIEW
 from .inputs import Inputs, paths, resolve
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
-from .notebooks import render_template
+from .notebooks import fill_commentary, render_template
 from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
@@ -143,14 +143,17 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None) -> dict[str
               "results_dir": "../../results", "book_output": True}
     area_jobs = []
     for slug in inputs.slugs:
-        text = chapter_text(load_commentary(src / "book" / "commentary", inputs.year, slug), inputs.year)
-        nb = render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug), text)
+        nb = render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug))
         nbformat.write(nb, rendered / f"{slug}.ipynb")
         area_jobs.append(_job(stage, slug, rendered / f"{slug}.ipynb", {**common, "goal_area": slug}))
     workers = max(1, min(jobs or os.cpu_count() or 1, len(area_jobs)))
     log.info(f"executing {len(area_jobs)} goal-area notebooks with {workers} worker(s), then the overview")
     execute.execute_all(area_jobs, workers)
     docs = read_results(stage / "results", inputs)
+    for slug, doc in docs.items():  # the commentary, now that the verdict is known
+        c = load_commentary(src / "book" / "commentary", inputs.year, slug)
+        text = chapter_text(c, inputs.year, doc["goal_area"]["commentary"]["missing_actions"])
+        fill_commentary(stage / "book" / CHAPTER_DIR / f"{slug}.ipynb", text)
     execute.execute_all([_job(stage, OVERVIEW, src / "notebooks" / "overview.ipynb", common)], 1)
     return docs
 

@@ -19,6 +19,7 @@ from IPython.display import HTML, SVG, Markdown, display
 
 from . import analysis, assessment, figures, fmt, results
 from .constants import EXAMPLE_NOTE, FIGURE_DIR, TABLE_DIR, UNKNOWN, VERDICTS
+from .commentary import MISSING_ACTIONS
 from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape
@@ -384,11 +385,11 @@ def show_trends(ctx: Context, doc: dict) -> None:
 
 
 def show_missing_actions(ctx: Context, doc: dict) -> None:
-    """A visible "Åtgärder saknas" where the goal area is judged "ej uppfyllt" and its commentary describes
-    no actions (the verdict is known only here, after the analysis)."""
-    if doc["goal_area"]["commentary"]["missing_actions"]:
-        display(Markdown(f"## Åtgärder\n\n:::{{warning}} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men inga "
-                         f"åtgärder har beskrivits för {ctx.year}.\n:::"))
+    """Run by hand: a visible "Åtgärder saknas" where the goal area is judged "ej uppfyllt" and its commentary
+    describes no actions. (In the book the build writes it into the commentary's Markdown after execution, so
+    that its heading stays a section of the chapter.)"""
+    if doc["goal_area"]["commentary"]["missing_actions"] and not ctx.book_output:
+        display(Markdown(MISSING_ACTIONS.format(year=ctx.year)))
 
 
 OVERVIEW_COLUMNS = ["Målområde", "Indikator", "Bedömning", "Senaste värde", "År", "Förändring", "Riket"]

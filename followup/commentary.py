@@ -64,36 +64,55 @@ def load_commentary(root: Path, year: int, slug: str) -> Commentary:
     override = justification = None
     offset = 0  # lines taken by the front matter, for line numbers in errors
     if match:
-        try:
-            meta = yaml.safe_load(match.group(1)) or {}
-        except yaml.YAMLError as exc:
-            raise PlanError(path, "front matter", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-        if not isinstance(meta, dict) or set(meta) - {"override"}:
-            raise PlanError(path, "front matter", "expected only the key 'override'")
-        if "override" in meta:
-            o = meta["override"]
-            if not isinstance(o, dict) or set(o) != {"verdict", "justification"}:
-                raise PlanError(path, "override", "expected the keys verdict and justification")
-            if o["verdict"] not in VERDICTS:
-                raise PlanError(path, "override.verdict", f"expected one of {', '.join(VERDICTS)}, got {o['verdict']!r}")
-            if not isinstance(o["justification"], str) or not o["justification"].strip():
-                raise PlanError(path, "override.justification",
-                                "missing: an override needs a written justification")
-            override, justification = o["verdict"], " ".join(o["justification"].split())
+        override, justification = _front_matter(path, match.group(1))
         offset = text[: match.end()].count("\n")
         text = text[match.end():]
+    _check_headings(path, text, offset)
+    return Commentary(path, text.strip(), override, justification)
+
+
+def _front_matter(path: Path, yaml_text: str) -> tuple[str | None, str | None]:
+    """The override verdict and its justification (with its whitespace collapsed) from the front matter, if any."""
+    try:
+        meta = yaml.safe_load(yaml_text) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(path, "front matter", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(meta, dict) or set(meta) - {"override"}:
+        raise PlanError(path, "front matter", "expected only the key 'override'")
+    if "override" not in meta:
+        return None, None
+    o = meta["override"]
+    if not isinstance(o, dict) or set(o) != {"verdict", "justification"}:
+        raise PlanError(path, "override", "expected the keys verdict and justification")
+    if o["verdict"] not in VERDICTS:
+        raise PlanError(path, "override.verdict",
+                        f"expected one of {', '.join(VERDICTS)}, got {o['verdict']!r}")
+    if not isinstance(o["justification"], str) or not o["justification"].strip():
+        raise PlanError(path, "override.justification",
+                        "missing: an override needs a written justification")
+    return o["verdict"], " ".join(o["justification"].split())
+
+
+def _check_headings(path: Path, text: str, offset: int) -> None:
+    """The commentary uses '## ' headings: the chapter has the only '# ' heading."""
     for line_no, line in enumerate(text.splitlines(), start=1):
         if re.match(r"^#\s", line):
             raise PlanError(path, f"line {line_no + offset}", "use '## ' headings (Analys, Orsaker, Åtgärder): "
                                                      "the chapter has the only '# ' heading")
-    return Commentary(path, text.strip(), override, justification)
 
 
-def chapter_text(commentary: Commentary, year: int) -> str:
-    """The commentary as it appears in the chapter, with a placeholder where no analysis has been written.
-    (Where the goal area is judged "ej uppfyllt" and no actions are described, the chapter's notebook adds
-    "Åtgärder saknas" after it: the verdict is known only there.)"""
-    return commentary.body or f"## Analys\n\nIngen analys har skrivits för {year}."
+def chapter_text(commentary: Commentary, year: int, missing_actions: bool = False) -> str:
+    """The commentary as it appears in the chapter: a placeholder where no analysis has been written, and
+    "Åtgärder saknas" where the goal area is judged "ej uppfyllt" and no actions are described (known from
+    the goal area's results, after its analysis)."""
+    parts = [commentary.body or f"## Analys\n\nIngen analys har skrivits för {year}."]
+    if missing_actions:
+        parts.append(MISSING_ACTIONS.format(year=year))
+    return "\n\n".join(parts)
+
+
+MISSING_ACTIONS = ("## Åtgärder\n\n:::{{warning}} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men inga "
+                   "åtgärder har beskrivits för {year}.\n:::")
 
 
 def missing_actions(commentary: Commentary, shown_verdict: str) -> bool:

@@ -23,15 +23,14 @@ COMMON_PARAMETERS = {"report_year", "municipality", "data_dir", "plan_path", "co
 NOTEBOOK_PARAMETERS = {"goal_area": COMMON_PARAMETERS | {"goal_area"}, "overview": COMMON_PARAMETERS}
 
 
-def placeholders(area: GoalArea, commentary: str = "") -> dict[str, str]:
-    return {"slug": area.slug, "title": area.title, "goal": area.goal, "focus": area.focus,
-            "commentary": commentary}
+def placeholders(area: GoalArea, commentary: str | None = None) -> dict[str, str]:
+    values = {"slug": area.slug, "title": area.title, "goal": area.goal, "focus": area.focus}
+    # Without a text the commentary's placeholder stays, to be filled after execution (`fill_commentary`).
+    values["commentary"] = "{{ commentary }}" if commentary is None else commentary
+    return values
 
 
-def render_template(template: Path, area: GoalArea, commentary: str = "") -> nbformat.NotebookNode:
-    """The template with its Markdown placeholders filled in for one goal area (and its commentary)."""
-    nb = nbformat.read(template, as_version=4)
-    values = placeholders(area, commentary)
+def _fill_cells(nb: nbformat.NotebookNode, values: dict[str, str], where) -> nbformat.NotebookNode:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue
@@ -39,12 +38,25 @@ def render_template(template: Path, area: GoalArea, commentary: str = "") -> nbf
         def fill(match, i=i):
             name = match.group(1)
             if name not in values:
-                raise BuildError(f"{template}: cell {i}: unknown placeholder {{{{ {name} }}}} "
+                raise BuildError(f"{where}: cell {i}: unknown placeholder {{{{ {name} }}}} "
                                  f"(known: {', '.join(sorted(values))})")
             return values[name]
 
         cell.source = PLACEHOLDER.sub(fill, cell.source)
     return nb
+
+
+def render_template(template: Path, area: GoalArea, commentary: str | None = None) -> nbformat.NotebookNode:
+    """The template with its Markdown placeholders filled in for one goal area (and its commentary, when
+    given; the build fills the commentary after execution, when the verdict is known)."""
+    return _fill_cells(nbformat.read(template, as_version=4), placeholders(area, commentary), template)
+
+
+def fill_commentary(executed: Path, text: str) -> None:
+    """Fill the commentary's Markdown placeholder of an executed notebook, in place (no kernel needed: the
+    commentary is document structure, its headings are the chapter's sections)."""
+    nb = nbformat.read(executed, as_version=4)
+    nbformat.write(_fill_cells(nb, {"commentary": text}, executed), executed)
 
 
 def parameter_names(notebook: Path) -> set[str]:

@@ -21,8 +21,10 @@ def test_ej_uppfyllt_without_actions_says_so(tmp_path):
     write(tmp_path, "## Analys\n\nText.\n\n## Åtgärder\n\n")
     c = load_commentary(tmp_path, 2025, "skolan")
     assert not c.has_actions and missing_actions(c, "ej uppfyllt") and not missing_actions(c, "delvis uppfyllt")
-    # The chapter's notebook adds "Åtgärder saknas" (it knows the verdict); the text itself is as written.
-    assert chapter_text(c, 2025) == c.body
+    assert chapter_text(c, 2025) == c.body  # judged otherwise: the text as written
+    text = chapter_text(c, 2025, missing_actions=True)
+    assert text.startswith("## Analys\n\nText.") and ":::{warning} Åtgärder saknas" in text
+    assert "\n## Åtgärder\n" in text  # a heading of its own: a section of the chapter
 
 
 def test_actions_are_found(tmp_path):

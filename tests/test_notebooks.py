@@ -32,9 +32,9 @@ def test_template_parameters_match_what_the_build_passes():
 
 def test_render_fills_slug_anchors_and_plan_text(tiny_plan):
     area = load_plan(tiny_plan).area("skolan")
-    nb = notebooks.render_template(REPO / "notebooks" / "goal_area.ipynb", area)
+    nb = notebooks.render_template(REPO / "notebooks" / "goal_area.ipynb", area, "## Analys\n\nText.")
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "{{" not in md
+    assert "{{" not in md and "## Analys\n\nText." in md
     assert "(skolan)=\n# Skolan" in md
     assert "(skolan-indikatorer)=" in md and "(skolan-utveckling)=" in md
     assert "Vi ska ha en bra skola." in md and "Fokus på kunskap." in md
@@ -90,3 +90,15 @@ def test_subset_toc_keeps_the_overview_and_the_chosen_areas():
     committed = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     sub = toc.subset(committed, ["miljo", "skolan"])
     assert toc.chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten"]
+
+
+def test_the_commentary_is_filled_after_execution(tiny_plan, tmp_path):
+    """The build fills the commentary once the verdict is known: without a text the placeholder stays."""
+    area = load_plan(tiny_plan).area("skolan")
+    nb = notebooks.render_template(REPO / "notebooks" / "goal_area.ipynb", area)
+    path = tmp_path / "skolan.ipynb"
+    nbformat.write(nb, path)
+    assert "{{ commentary }}" in path.read_text(encoding="utf-8")
+    notebooks.fill_commentary(path, "## Analys\n\nEfteråt.")
+    md = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    assert "{{" not in md and "## Analys\n\nEfteråt." in md
