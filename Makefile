@@ -7,6 +7,7 @@
 #   make verify [MANIFEST=reports/2025/manifest.json]   prove a report (default: the latest build)
 #   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
+#   make lab            JupyterLab on localhost with one ready notebook per goal area (in lab/, git-ignored)
 #   make lint           ruff check, ruff format --check (settings in pyproject.toml) and notebooks without outputs
 PY := .venv/bin/python
 YEAR ?=
@@ -15,7 +16,7 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report fetch local verify publish test test-fast lint example-data clean
+.PHONY: setup report fetch local verify publish test test-fast lint lab example-data clean
 
 setup:
 	@bash scripts/setup.sh
@@ -50,6 +51,9 @@ lint: setup
 	.venv/bin/ruff format --check . || status=1; \
 	.venv/bin/nbstripout --keep-id --verify notebooks/*.ipynb || status=1; \
 	exit $$status
+
+lab: setup
+	$(PY) -m followup.lab
 
 example-data: setup
 	$(PY) -m followup.example_data
