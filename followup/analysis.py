@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import fmt
 from .constants import TREND_YEARS
 from .data import Dataset
 from .plan import Indicator, Plan
-
 
 
 @dataclass(frozen=True)

@@ -88,47 +88,66 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     last = analysis.latest(ds, ind.id, muni, up_to=year)
     if last is None:
         return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")
-    at = f"{ind.show(last.value)} år {last.year}"
+    return _LATEST_RULES[t.rule](ds, plan, ind, last)
 
-    if t.rule == "value":
-        verdict = _judge(_gap(ind, last.value, t.value), t.tolerance, strict=False)
-        bound = "minst" if ind.higher_is_better else "högst"
-        target = f"målet är {bound} {ind.show(t.value)}" + (f" år {t.year}" if t.year else "")
-        return Verdict(ind, verdict, last.year, last.value, t.value,
-                       f"{WORDS[verdict]}: {at}, {target}{_tail(ind, verdict)}",
-                       {"target": t.value})
 
-    if t.rule == "improvement":
-        base = analysis.point(ds, ind.id, muni, t.baseline_year)
-        if base.missing:
-            reason = base.status or analysis.missing_reason(ds, ind, muni, t.baseline_year)
-            return _unknown(ind, f"värde för basåret {t.baseline_year} saknas ({reason})", last.year)
-        if last.year <= t.baseline_year:
-            return _unknown(ind, f"inget värde efter basåret {t.baseline_year} än; senaste värde är från "
-                                 f"{last.year}", last.year)
-        broken = _break_between(ind, t.baseline_year, last.year)
-        if broken:
-            return _unknown(ind, f"tidsseriebrott {broken.year} ({broken.note}); {t.baseline_year} och "
-                                 f"{last.year} är inte jämförbara", last.year)
-        verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
-        goal = "högre" if ind.higher_is_better else "lägre"
-        return Verdict(ind, verdict, last.year, last.value, base.value,
-                       f"{WORDS[verdict]}: {at} mot {ind.show(base.value)} år {t.baseline_year}; målet är ett "
-                       f"{goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
+def _by_value(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
+    """The rule 'value': the latest value reaches the target value, or is within the tolerance of it."""
+    t = ind.target
+    verdict = _judge(_gap(ind, last.value, t.value), t.tolerance, strict=False)
+    bound = "minst" if ind.higher_is_better else "högst"
+    target = f"målet är {bound} {ind.show(t.value)}" + (f" år {t.year}" if t.year else "")
+    return Verdict(ind, verdict, last.year, last.value, t.value,
+                   f"{WORDS[verdict]}: {_at(ind, last)}, {target}{_tail(ind, verdict)}",
+                   {"target": t.value})
 
-    if t.rule == "national":
-        ref = analysis.point(ds, ind.id, plan.comparison.id, last.year)
-        if ref.missing:
-            reason = ref.status or "inget värde för riket i Kolada"
-            return _unknown(ind, f"{plan.comparison.name} saknar värde år {last.year} ({reason})", last.year)
-        name = plan.comparison.name.lower()
-        return _better_than(ind, last, ref.value, f"för {name}", name, "national")
 
+def _by_improvement(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
+    """The rule 'improvement': the latest value is better than the baseline year's, with no series break between."""
+    t, muni = ind.target, plan.municipality.id
+    base = analysis.point(ds, ind.id, muni, t.baseline_year)
+    if base.missing:
+        reason = base.status or analysis.missing_reason(ds, ind, muni, t.baseline_year)
+        return _unknown(ind, f"värde för basåret {t.baseline_year} saknas ({reason})", last.year)
+    if last.year <= t.baseline_year:
+        return _unknown(ind, f"inget värde efter basåret {t.baseline_year} än; senaste värde är från "
+                             f"{last.year}", last.year)
+    broken = _break_between(ind, t.baseline_year, last.year)
+    if broken:
+        return _unknown(ind, f"tidsseriebrott {broken.year} ({broken.note}); {t.baseline_year} och "
+                             f"{last.year} är inte jämförbara", last.year)
+    verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
+    goal = "högre" if ind.higher_is_better else "lägre"
+    return Verdict(ind, verdict, last.year, last.value, base.value,
+                   f"{WORDS[verdict]}: {_at(ind, last)} mot {ind.show(base.value)} år {t.baseline_year}; målet är "
+                   f"ett {goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
+
+
+def _by_national(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
+    """The rule 'national': better than Riket in the same year."""
+    ref = analysis.point(ds, ind.id, plan.comparison.id, last.year)
+    if ref.missing:
+        reason = ref.status or "inget värde för riket i Kolada"
+        return _unknown(ind, f"{plan.comparison.name} saknar värde år {last.year} ({reason})", last.year)
+    name = plan.comparison.name.lower()
+    return _better_than(ind, last, ref.value, f"för {name}", name, "national")
+
+
+def _by_peers(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
+    """The rule 'peers': better than the mean of similar municipalities in the same year."""
     peers = analysis.peer_mean(ds, ind.id, plan.peer_group.id, last.year)
     if peers.n == 0:
         return _unknown(ind, f"inga värden för liknande kommuner år {last.year}", last.year)
     return _better_than(ind, last, peers.value, f"i medel för liknande kommuner ({peers.n} av {peers.of})",
                         "medelvärdet", "peers")
+
+
+# The rules judged on the latest value up to the report year ("cumulative" sums the plan period instead).
+_LATEST_RULES = {"value": _by_value, "improvement": _by_improvement, "national": _by_national, "peers": _by_peers}
+
+
+def _at(ind: Indicator, last: analysis.Point) -> str:
+    return f"{ind.show(last.value)} år {last.year}"
 
 
 def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: str, than: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import swap
@@ -90,7 +90,7 @@ def _series_break(old, kpi: str, old_unit: str, new_unit: str, changes: dict) ->
         changes["series_breaks"].append({
             "kpi": kpi, "year": int(years.max()) + 1,
             "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning "
-                    f"{datetime.now(timezone.utc):%Y-%m-%d})"})
+                    f"{datetime.now(UTC):%Y-%m-%d})"})
 
 
 def _group_changes(old, groups: list[dict]) -> list[dict]:
@@ -182,7 +182,7 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
         "groups.json": json_text(groups),
         "changes.json": json_text(changes),
     }
-    retrieved = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    retrieved = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _write_snapshot(target, files, retrieved, {"api": {"base_url": client.base_url, "version": "v3"},
                                                "report_year": year, "years": [first, year], "urls": client.urls})
     log.info("snapshot written to %s/ (%d values, retrieved %s)", target.relative_to(repo), len(rows), retrieved)

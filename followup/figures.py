@@ -102,7 +102,7 @@ def _segments(years: list[int], values: list[float], breaks) -> list[tuple[list[
     """The series cut at each break, so that no line joins values across a series break."""
     cuts = [b.year for b in breaks]
     out, cur_y, cur_v = [], [], []
-    for y, v in zip(years, values):
+    for y, v in zip(years, values, strict=True):
         if y in cuts and cur_y:
             out.append((cur_y, cur_v))
             cur_y, cur_v = [], []
@@ -125,27 +125,12 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     muni = plan.municipality
     first_year = max(ds.years[0], year - TREND_YEARS + 1, _first_value_year(ds, ind.id, year))
     years = list(range(first_year, year + 1))
-    own = analysis.series(ds, ind.id, muni.id).set_index("year").reindex(years)
-    lines = [("municipality", muni.name, own["value"].tolist())]
-    if ind.is_kolada:
-        nat = analysis.series(ds, ind.id, plan.comparison.id).set_index("year").reindex(years)
-        lines.append(("national", plan.comparison.name, nat["value"].tolist()))
-        peers = analysis.peer_mean_series(ds, ind.id, plan.peer_group.id, years)
-        lines.append(("peers", "Liknande kommuner (medel)", [p.value for p in peers]))
+    lines = _trend_lines(ds, plan, ind, years)
+    breaks = [br for br in ind.breaks if first_year < br.year <= year]
 
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    drawn = []
-    for key, label, values in lines:
-        if all(math.isnan(v) for v in values):
-            continue
-        for i, (seg_years, seg_values) in enumerate(_segments(years, values, ind.breaks)):
-            ax.plot(seg_years, seg_values, label=label if i == 0 else None, markersize=5, **STYLES[key])
-        drawn.append((label, values))
-    for br in ind.breaks:
-        if first_year < br.year <= year:
-            ax.axvline(br.year - 0.5, color="#444444", linestyle=(0, (4, 3)), linewidth=1)
-            ax.annotate("Tidsseriebrott", xy=(br.year - 0.5, 1), xycoords=("data", "axes fraction"),
-                        xytext=(3, -12), textcoords="offset points", fontsize=8, color="#444444")
+    drawn = _draw_lines(ax, lines, years, ind.breaks)
+    _draw_breaks(ax, breaks)
     ax.set_title(ind.short_title, loc="left")
     ax.set_ylabel(ind.unit)
     ax.set_xticks(years, [str(y) for y in years], fontsize=9)
@@ -154,30 +139,75 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     ax.margins(y=0.15)
     path = _save(fig, ax, ds, out_dir / f"{area.slug}-{ind.id.lower()}.svg")
 
-    # Alt text: what the chart shows, with the first and last values of each line.
+    period = fmt.year_range(first_year, year)
+    own_values = lines[0][2]  # the municipality's line comes first
+    gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
+            for y, v in zip(years, own_values, strict=True) if math.isnan(v)]
+    alt = _trend_alt(ind, period, years, drawn, breaks)
+    caption = _trend_caption(ds, plan, ind, period, gaps, breaks)
+    return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)
+
+
+def _trend_lines(ds: Dataset, plan: Plan, ind: Indicator, years: list[int]) -> list[tuple[str, str, list[float]]]:
+    """The lines of a trend chart as (style key, label, a value per year): the municipality first, then (for a
+    Kolada indicator) Riket and the peer mean."""
+    muni = plan.municipality
+    own = analysis.series(ds, ind.id, muni.id).set_index("year").reindex(years)
+    lines = [("municipality", muni.name, own["value"].tolist())]
+    if ind.is_kolada:
+        nat = analysis.series(ds, ind.id, plan.comparison.id).set_index("year").reindex(years)
+        lines.append(("national", plan.comparison.name, nat["value"].tolist()))
+        peers = analysis.peer_mean_series(ds, ind.id, plan.peer_group.id, years)
+        lines.append(("peers", "Liknande kommuner (medel)", [p.value for p in peers]))
+    return lines
+
+
+def _draw_lines(ax, lines, years: list[int], breaks) -> list[tuple[str, list[float]]]:
+    """Plot each line that has a value, cut at the series breaks; return the (label, values) drawn."""
+    drawn = []
+    for key, label, values in lines:
+        if all(math.isnan(v) for v in values):
+            continue
+        for i, (seg_years, seg_values) in enumerate(_segments(years, values, breaks)):
+            ax.plot(seg_years, seg_values, label=label if i == 0 else None, markersize=5, **STYLES[key])
+        drawn.append((label, values))
+    return drawn
+
+
+def _draw_breaks(ax, breaks) -> None:
+    """A dashed vertical line, labelled, before the first year of each new series."""
+    for br in breaks:
+        ax.axvline(br.year - 0.5, color="#444444", linestyle=(0, (4, 3)), linewidth=1)
+        ax.annotate("Tidsseriebrott", xy=(br.year - 0.5, 1), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="#444444")
+
+
+def _trend_alt(ind: Indicator, period: str, years: list[int], drawn, breaks) -> str:
+    """Alt text: what the chart shows, with the first and last values of each line, and the series breaks."""
     parts = []
     for label, values in drawn:
-        known = [(y, v) for y, v in zip(years, values) if not math.isnan(v)]
+        known = [(y, v) for y, v in zip(years, values, strict=True) if not math.isnan(v)]
         (y0, v0), (y1, v1) = known[0], known[-1]
         parts.append(f"{label} {ind.show(v0)} år {y0} och "
                      f"{ind.show(v1)} år {y1}")
-    alt = (f"Linjediagram: {ind.short_title} ({ind.unit}), {fmt.year_range(first_year, year)}. "
+    alt = (f"Linjediagram: {ind.short_title} ({ind.unit}), {period}. "
            + ("; ".join(parts) + "." if parts else "Inga värden finns för perioden."))
-    gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
-            for y, v in zip(years, own["value"].tolist()) if math.isnan(v)]
+    return alt + "".join(f" Tidsseriebrott {br.year}." for br in breaks)
 
-    breaks = [br for br in ind.breaks if first_year < br.year <= year]
+
+def _trend_caption(ds: Dataset, plan: Plan, ind: Indicator, period: str, gaps: list[str], breaks) -> str:
+    """The caption (MyST Markdown): what is compared, the years without a value, the series breaks, the source."""
+    muni = plan.municipality
     compared = " jämfört med riket och liknande kommuner" if ind.is_kolada else ""
-    caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {fmt.year_range(first_year, year)}."
+    caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {period}."
     if gaps:
         caption += f" Värde saknas för {md_escape(muni.name)}: {md_escape(', '.join(gaps))}."
     for br in breaks:
         caption += f" Tidsseriebrott {br.year}: {md_escape(br.note)}; linjerna binds inte ihop över brottet."
-        alt += f" Tidsseriebrott {br.year}."
     caption += f" {md_escape(source_text(ds, plan, ind))}"
     if ds.is_example:
         caption += f" **{EXAMPLE_NOTE}.**"
-    return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)
+    return caption
 
 
 def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: int, out_dir: Path) -> Figure:
@@ -186,9 +216,9 @@ def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, ye
     t = ind.target
     years = list(range(plan.period_start, plan.period_end + 1))
     s = analysis.series(ds, ind.id, plan.municipality.id).set_index("year").reindex(years)
-    yearly = [v if y <= year else math.nan for y, v in zip(years, s["value"].tolist())]
+    yearly = [v if y <= year else math.nan for y, v in zip(years, s["value"].tolist(), strict=True)]
     running, total = [], 0.0
-    for y, v in zip(years, yearly):
+    for y, v in zip(years, yearly, strict=True):
         if y > year:
             running.append(math.nan)
             continue
@@ -206,7 +236,7 @@ def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, ye
     ax.yaxis.set_major_formatter(axis_formatter(ind.unit, ind.decimals))
     ax.set_ylim(0, max(t.value, total) * 1.12)
     path = _save(fig, ax, ds, out_dir / f"{area.slug}-{ind.id.lower()}-sammanlagt.svg")
-    done = [(y, v) for y, v in zip(years, yearly) if y <= year]
+    done = [(y, v) for y, v in zip(years, yearly, strict=True) if y <= year]
     missing = [str(y) for y, v in done if math.isnan(v)]
     per_year = "; ".join(f"{y}: {fmt.number(v, ind.decimals)}" for y, v in done if not math.isnan(v))
     last_year = max((y for y, v in done if not math.isnan(v)), default=None)

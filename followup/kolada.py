@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import tenacity
 
@@ -58,8 +58,8 @@ def retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _http_error(url: str, exc: urllib.error.HTTPError) -> Exception:
@@ -115,7 +115,7 @@ class Client:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             raise _http_error(url, exc) from None
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise Transient(f"time-out ({exc})") from None
         except (ConnectionError, http.client.HTTPException) as exc:  # reset, closed early, cut short
             raise Transient(f"connection lost ({type(exc).__name__})") from None

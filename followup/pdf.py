@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -77,7 +77,7 @@ def finish(pdf: Path, headings: list[str], metadata: dict[str, str], epoch: int 
             titles.append(title)
     info = {f"/{k}": v for k, v in metadata.items()}
     if epoch is not None:
-        stamp = datetime.fromtimestamp(epoch, timezone.utc).strftime("D:%Y%m%d%H%M%SZ")
+        stamp = datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%SZ")
         info.update({"/CreationDate": stamp, "/ModDate": stamp})
     writer.add_metadata(info)
     tmp = pdf.with_suffix(".tmp.pdf")

@@ -18,7 +18,7 @@ import re
 import shutil
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -55,7 +55,7 @@ class RunLock:
         self.file.seek(0)
         self.file.truncate()
         self.file.write(f"a {self.command} (process {os.getpid()}, started "
-                        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC)")
+                        f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)")
         self.file.flush()
         return self
 

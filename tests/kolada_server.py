@@ -30,7 +30,8 @@ class FakeKolada:
     def __init__(self, dataset: Path, per_page: int = 5000):
         kdir = Path(dataset) / "kolada"
         self.kpis = {k["id"]: k for k in json.loads((kdir / "kpis.json").read_text(encoding="utf-8"))}
-        self.municipalities = {m["id"]: m for m in json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))}
+        self.municipalities = {m["id"]: m
+                               for m in json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))}
         self.groups = {g["id"]: g for g in json.loads((kdir / "groups.json").read_text(encoding="utf-8"))}
         self.values = {}
         with open(kdir / "values.csv", encoding="utf-8") as f:
@@ -81,31 +82,39 @@ class FakeKolada:
         if not parts or parts[0] != "v3":
             return 404, b'{"error": "not found"}'
         parts = parts[1:]
-        for p in parts[1:]:
-            if p.count(",") >= 25:
-                return 400, b'{"error": "too many ids in one part (at most 25)"}'
-        if len(parts) == 2 and parts[0] == "kpi":
-            rows = [self.kpis[i] for i in parts[1].split(",") if i in self.kpis]
-        elif len(parts) == 2 and parts[0] == "municipality":
-            rows = [self.municipalities[i] for i in parts[1].split(",") if i in self.municipalities]
-        elif len(parts) == 2 and parts[0] == "municipality_groups":
-            rows = [self.groups[i] for i in parts[1].split(",") if i in self.groups]
-        elif len(parts) == 7 and parts[0] == "data" and parts[1] == "kpi" and parts[3] == "municipality" \
-                and parts[5] == "year":
-            kpis, munis, years = parts[2].split(","), parts[4].split(","), [int(y) for y in parts[6].split(",")]
-            rows = []
-            for kpi in kpis:
-                if kpi not in self.kpis:
-                    continue
-                for muni in munis:
-                    for year in years:
-                        entries = self.values.get((kpi, muni, year))
-                        if entries:
-                            shuffled = [dict(e) for e in entries]
-                            random.Random(f"{kpi}{muni}{year}").shuffle(shuffled)
-                            rows.append({"kpi": kpi, "municipality": muni, "period": year, "values": shuffled})
-        else:
+        if any(p.count(",") >= 25 for p in parts[1:]):
+            return 400, b'{"error": "too many ids in one part (at most 25)"}'
+        rows = self._rows(parts)
+        if rows is None:
             return 404, b'{"error": "unknown path"}'
+        return 200, self._page(parts, rows, query)
+
+    def _rows(self, parts: list[str]) -> list[dict] | None:
+        """Every row the path asks for (before paging), or None for a path Kolada does not have."""
+        tables = {"kpi": self.kpis, "municipality": self.municipalities, "municipality_groups": self.groups}
+        if len(parts) == 2 and parts[0] in tables:
+            table = tables[parts[0]]
+            return [table[i] for i in parts[1].split(",") if i in table]
+        if len(parts) == 7 and parts[0] == "data" and parts[1] == "kpi" and parts[3] == "municipality" \
+                and parts[5] == "year":
+            return self._data_rows(parts[2].split(","), parts[4].split(","), [int(y) for y in parts[6].split(",")])
+        return None
+
+    def _data_rows(self, kpis: list[str], munis: list[str], years: list[int]) -> list[dict]:
+        """The data rows of /data/kpi/.../municipality/.../year/...: the gender entries in a shuffled order."""
+        rows = []
+        for kpi in (k for k in kpis if k in self.kpis):
+            for muni in munis:
+                for year in years:
+                    entries = self.values.get((kpi, muni, year))
+                    if entries:
+                        shuffled = [dict(e) for e in entries]
+                        random.Random(f"{kpi}{muni}{year}").shuffle(shuffled)
+                        rows.append({"kpi": kpi, "municipality": muni, "period": year, "values": shuffled})
+        return rows
+
+    def _page(self, parts: list[str], rows: list[dict], query: dict) -> bytes:
+        """One page of the rows in Kolada's envelope, with the links to the next and previous pages."""
         page = int(query.get("page", ["1"])[0])
         per_page = int(query.get("per_page", [str(self.per_page)])[0])
         chunk = rows[(page - 1) * per_page: page * per_page]
@@ -114,7 +123,7 @@ class FakeKolada:
         body = {"values": chunk, "count": len(chunk),
                 "next_url": f"{base}?page={page + 1}&per_page={per_page}" if more else None,
                 "previous_url": f"{base}?page={page - 1}&per_page={per_page}" if page > 1 else None}
-        return 200, json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def _handler(self):
         fake = self

@@ -26,7 +26,7 @@ def dataset(tmp_path, own, national=None, peers=None, kpi="N00001"):
     for year, v in (national or {}).items():
         rows.append(row(kpi, "0000", year, v, status="" if v is not None else "Uppgift saknas"))
     for year, values in (peers or {}).items():
-        for muni, v in zip(("0001", "0002", "0003"), values):
+        for muni, v in zip(("0001", "0002", "0003"), values, strict=False):
             rows.append(row(kpi, muni, year, v, status="" if v is not None else "För få svar"))
     return load_dataset(make_dataset(tmp_path / "ds", rows, [kpi_meta(kpi)]))
 
@@ -230,8 +230,8 @@ def shown(ind, x):
     return fmt.value(x, ind.unit, ind.decimals)
 
 
-@pytest.mark.parametrize("rule, kw", [("value", {"value": 80.0, "tolerance": 2.0}), ("improvement", {"baseline_year": 2023}),
-                                      ("national", {}), ("peers", {})])
+@pytest.mark.parametrize("rule, kw", [("value", {"value": 80.0, "tolerance": 2.0}),
+                                      ("improvement", {"baseline_year": 2023}), ("national", {}), ("peers", {})])
 def test_wording_states_the_computed_numbers(tmp_path, plan, rule, kw):
     ds = dataset(tmp_path, {2023: 77.25, 2025: 78.75}, national={2025: 79.5}, peers={2025: [70.0, 75.0, 80.0]})
     ind = indicator(rule, **kw)
@@ -248,7 +248,7 @@ def test_every_verdict_of_the_example_report_states_its_numbers(example_dataset)
     plan = load_plan(REPO / "data" / "plan.yml")
     ds = load_dataset(example_dataset)
     seen = set()
-    for area, ind in plan.indicators():
+    for _, ind in plan.indicators():
         v = A.assess(ds, plan, ind, 2025)
         seen.add(v.verdict)
         if v.verdict != A.UNKNOWN:

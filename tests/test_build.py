@@ -188,7 +188,8 @@ def test_pdf(built):
     # the website offers the same PDF
     downloads = list((project / "_build" / "html" / "_downloads").rglob("arsuppfoljning-2025.pdf"))
     assert len(downloads) == 1 and downloads[0].read_bytes() == path.read_bytes()
-    assert 'href="_downloads/' in page(project, "index") and "arsuppfoljning-2025.pdf</span></a>" in page(project, "index")
+    index = page(project, "index")
+    assert 'href="_downloads/' in index and "arsuppfoljning-2025.pdf</span></a>" in index
 
 
 def test_nothing_is_loaded_from_another_host(built):

@@ -34,7 +34,8 @@ def test_actions_are_found(tmp_path):
 
 
 def test_override_with_justification(tmp_path):
-    write(tmp_path, "---\noverride:\n  verdict: delvis uppfyllt\n  justification: >\n    Ett skäl\n    på två rader.\n---\n## Analys\n\nA.\n")
+    write(tmp_path, "---\noverride:\n  verdict: delvis uppfyllt\n  justification: >\n    Ett skäl\n    på två rader.\n"
+                    "---\n## Analys\n\nA.\n")
     c = load_commentary(tmp_path, 2025, "skolan")
     assert c.override == "delvis uppfyllt" and c.justification == "Ett skäl på två rader."
     assert c.body == "## Analys\n\nA."

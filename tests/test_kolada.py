@@ -181,12 +181,15 @@ def test_second_fetch_reports_what_changed(project, server):
     server.kpis["N09809"] = dict(server.kpis["N09809"], title="Aktiva låntagare, antal/1000 inv")
     del server.kpis["N07945"]
     group = server.groups["G37343"]
-    server.groups["G37343"] = dict(group, members=group["members"][1:] + [{"member_id": "2080", "member_title": "Falun"}])
+    falun = {"member_id": "2080", "member_title": "Falun"}
+    server.groups["G37343"] = dict(group, members=group["members"][1:] + [falun])
     server.municipalities["2080"] = {"id": "2080", "title": "Falun", "type": "K"}
     changes = fetch(project, 2025, server.url, client=client(server))
     assert changes["previous_retrieved"] is not None
-    revised = [r for r in changes["revised_values"] if (r["kpi"], r["municipality"], r["year"]) == key and r["gender"] == "T"]
-    assert revised and revised[0]["old"] == pytest.approx(old_value) and revised[0]["new"] == pytest.approx(old_value + 1.5)
+    revised = [r for r in changes["revised_values"]
+               if (r["kpi"], r["municipality"], r["year"]) == key and r["gender"] == "T"]
+    assert revised and revised[0]["old"] == pytest.approx(old_value)
+    assert revised[0]["new"] == pytest.approx(old_value + 1.5)
     assert [(r["kpi"], r["unit_changed"]) for r in changes["renamed_kpis"]] == [("N09809", True)]
     assert [b["kpi"] for b in changes["series_breaks"]] == ["N09809"]
     assert [r["kpi"] for r in changes["removed_kpis"]] == ["N07945"]
