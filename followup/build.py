@@ -47,7 +47,7 @@ def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = 
     time: with `wait`, wait for a run in progress instead of refusing. `quiet`: no progress lines."""
     repo = Path(repo)
     with RunLock(repo, "report build", wait), _quiet(quiet):
-        recover(repo, log.info)
+        recover(repo)
         return _build(repo, year, areas, jobs, with_pdf, git)
 
 

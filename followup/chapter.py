@@ -18,8 +18,8 @@ import pandas as pd
 from IPython.display import HTML, SVG, Markdown, display
 
 from . import analysis, assessment, figures, fmt, results
-from .constants import EXAMPLE_NOTE, FIGURE_DIR, TABLE_DIR, UNKNOWN, VERDICTS
 from .commentary import MISSING_ACTIONS
+from .constants import EXAMPLE_NOTE, FIGURE_DIR, TABLE_DIR, UNKNOWN, VERDICTS
 from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape

@@ -11,6 +11,7 @@ gives byte-identical files on every machine and Python version.
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import shutil
 import sys
@@ -144,10 +145,11 @@ def main(argv=None) -> int:
                                                 "(default: the nearest parent of --out with data/plan.yml)")
     p.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         project = (args.project or project_of(args.out)).resolve()
         with RunLock(project, "example data run", args.wait):
-            recover(project, print)
+            recover(project)
             generate(args.spec, args.out)
     except FollowupError as exc:
         print(f"error: {exc}", file=sys.stderr)

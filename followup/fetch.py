@@ -131,7 +131,7 @@ def fetch(repo: Path, year: int, base_url: str, client: Client | None = None, wa
     One run at a time (see followup.runs). Progress is logged (logger `followup.fetch`, level INFO)."""
     repo = Path(repo)
     with RunLock(repo, "Kolada fetch", wait):
-        recover(repo, log.info)
+        recover(repo)
         return _fetch(repo, year, base_url, client)
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def publish(repo: Path, wait: bool = False) -> Path:
     """Copy the year's PDF, results, downloads, manifest and recorded inputs into reports/<year>/."""
     with RunLock(Path(repo), "publish", wait):
-        recover(Path(repo), log.info)
+        recover(Path(repo))
         return _publish(Path(repo))
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ import psutil
 from . import swap
 from .errors import FollowupError
 
+log = logging.getLogger(__name__)
 MARKER = "FOLLOWUP_RUN"
 FAILED = "FAILED"  # a file in a failed run's staging folder, which is kept for inspection
 KEEP_FAILED = 5
@@ -107,16 +109,17 @@ def swapped(repo: Path) -> dict[Path, str]:
     return targets
 
 
-def recover(repo: Path, log) -> None:
+def recover(repo: Path) -> None:
     """Undo what a killed run left half-done (call it while holding the lock)."""
     repo = Path(repo)
-    remove_killed_runs(repo, log)
+    remove_killed_runs(repo)
     for target, run in swapped(repo).items():
         if swap.recover(target):
-            log(f"restored {target.relative_to(repo).as_posix()}/ (a previous {run} was killed while replacing it)")
+            where = target.relative_to(repo).as_posix()
+            log.info(f"restored {where}/ (a previous {run} was killed while replacing it)")
 
 
-def remove_killed_runs(repo: Path, log) -> None:
+def remove_killed_runs(repo: Path) -> None:
     """Remove the staging folders of killed runs (ending what they left running), and all but the last
     KEEP_FAILED of the failed runs' (kept for inspection)."""
     failed = []
@@ -126,6 +129,6 @@ def remove_killed_runs(repo: Path, log) -> None:
         else:  # left by a killed run: end what it left running (workers, kernels), then remove it
             kill_run_processes(run.name)
             shutil.rmtree(run, ignore_errors=True)
-            log(f"removed {run.relative_to(repo)}/, left by a run that was killed")
+            log.info(f"removed {run.relative_to(repo)}/, left by a run that was killed")
     for run in failed[:-KEEP_FAILED]:
         shutil.rmtree(run, ignore_errors=True)

@@ -9,9 +9,10 @@ import subprocess
 import nbformat
 import papermill as pm
 import pytest
-from conftest import REPO
 
 from followup import lab, results
+
+from conftest import REPO
 
 
 def test_templates_are_what_the_script_writes():

@@ -12,7 +12,7 @@ import pytest
 
 from followup.runs import MARKER, RunLock, kill_run_processes, recover, run_processes
 
-from conftest import REPO, make_project, tree_hash
+from conftest import REPO, log_lines, make_project, tree_hash
 from kolada_server import FakeKolada
 
 pytestmark = pytest.mark.slow
@@ -125,8 +125,8 @@ def test_recover_restores_what_a_killed_swap_left(tmp_path):
     (tmp_path / "reports" / ".2025.old-9-100").mkdir(parents=True)  # a publish killed between its renames
     (tmp_path / "reports" / ".2025.old-9-100" / "manifest.json").write_text("published")
     (tmp_path / "reports" / ".2024.new-9-50").mkdir()  # a publish killed while copying
-    lines = []
-    recover(tmp_path, lines.append)
+    with log_lines() as lines:
+        recover(tmp_path)
     assert (tmp_path / "_build" / "html" / "index.html").read_text() == "last report"
     assert (tmp_path / "data" / "kolada" / "values.csv").read_text() == "snapshot"
     assert (tmp_path / "reports" / "2025" / "manifest.json").read_text() == "published"

@@ -4,13 +4,14 @@ import json
 import zipfile
 
 import pytest
-from conftest import make_project
 
 from followup import build as build_module
 from followup import results
 from followup.build import build
 from followup.data import load_dataset, sha256_file
 from followup.plan import load_plan
+
+from conftest import make_project
 
 
 @pytest.fixture
