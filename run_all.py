@@ -14,6 +14,7 @@ otherwise the example data in data/example), executes one notebook per goal area
 papermill, and builds the website with Jupyter Book into _build/html/. A failure stops the run with a
 non-zero exit and a message naming the goal area and what failed; _build/ is then left as it was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,25 +43,36 @@ def parse_areas(text: str) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_all.py", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Examples:\n  python run_all.py build\n"
-                                       "  python run_all.py build --year 2024 --areas skolan,miljo")
+    p = argparse.ArgumentParser(
+        prog="run_all.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Examples:\n  python run_all.py build\n  python run_all.py build --year 2024 --areas skolan,miljo",
+    )
     sub = p.add_subparsers(dest="command")
     b = sub.add_parser("build", help="validate, execute the notebooks and build the website (default)")
     b.add_argument("--year", type=int, help="report year (default: the latest year in the data)")
-    b.add_argument("--areas", type=parse_areas,
-                   help="comma-separated goal-area slugs to build (default: all, in plan order)")
+    b.add_argument(
+        "--areas", type=parse_areas, help="comma-separated goal-area slugs to build (default: all, in plan order)"
+    )
     b.add_argument("--jobs", type=int, help="notebooks executed in parallel (default: the number of cores)")
     b.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
-    b.add_argument("--no-pdf", dest="pdf", action="store_false",
-                   help="build the website only, without the PDF (quicker)")
-    b.add_argument("--project", type=Path, default=REPO,
-                   help="folder with data/, notebooks/, book/, _config.yml and _toc.yml (default: this repository)")
+    b.add_argument(
+        "--no-pdf", dest="pdf", action="store_false", help="build the website only, without the PDF (quicker)"
+    )
+    b.add_argument(
+        "--project",
+        type=Path,
+        default=REPO,
+        help="folder with data/, notebooks/, book/, _config.yml and _toc.yml (default: this repository)",
+    )
     f = sub.add_parser("fetch", help="fetch the plan's KPIs from Kolada into data/kolada/ (a new snapshot)")
     f.add_argument("--year", type=int, required=True, help="the report year to fetch data for")
-    f.add_argument("--base-url", default=os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL,
-                   help="Kolada API base URL (default: $KOLADA_BASE_URL, else %(default)s)")
+    f.add_argument(
+        "--base-url",
+        default=os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL,
+        help="Kolada API base URL (default: $KOLADA_BASE_URL, else %(default)s)",
+    )
     f.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     f.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     loc = sub.add_parser("local", help="check data/local/values.csv and record its sha256 in the manifest")
@@ -107,8 +119,9 @@ def _publish(args) -> int:
 def _local(args) -> int:
     project = args.project.resolve()
     with RunLock(project, "check of the local data"):
-        n = seal_local(project / "data" / "local", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       project / "data" / "plan.yml")
+        n = seal_local(
+            project / "data" / "local", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), project / "data" / "plan.yml"
+        )
     log.info(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
     return 0
 
@@ -125,13 +138,11 @@ def _clean(args) -> int:
 
 
 def _build(args) -> int:
-    build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf,
-          wait=args.wait)
+    build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf, wait=args.wait)
     return 0
 
 
-COMMANDS = {"build": _build, "fetch": _fetch, "verify": _verify, "publish": _publish, "local": _local,
-            "clean": _clean}
+COMMANDS = {"build": _build, "fetch": _fetch, "verify": _verify, "publish": _publish, "local": _local, "clean": _clean}
 
 
 def main(argv=None) -> int:

@@ -3,6 +3,7 @@
 Everything here works on a Dataset and plan objects and returns plain values or DataFrames;
 formatting for the page is done at the end (indicator_table_display) with followup.fmt.
 """
+
 from __future__ import annotations
 
 import html
@@ -43,8 +44,9 @@ def point(ds: Dataset, indicator: str, municipality: str, year: int, gender: str
     return Point(year, float(row["value"].iloc[0]), row["status"].iloc[0])
 
 
-def latest(ds: Dataset, indicator: str, municipality: str, up_to: int, before: int | None = None,
-           gender: str = "T") -> Point | None:
+def latest(
+    ds: Dataset, indicator: str, municipality: str, up_to: int, before: int | None = None, gender: str = "T"
+) -> Point | None:
     """The latest year up to `up_to` (and before `before`, if given) that has a value."""
     s = series(ds, indicator, municipality, gender).dropna(subset=["value"])
     s = s[s["year"] <= up_to]
@@ -69,8 +71,12 @@ def peer_mean(ds: Dataset, indicator: str, group: str, year: int, gender: str = 
     (Kolada computes a group's value the same way)."""
     members = ds.group_members(group)
     v = ds.values
-    rows = v[(v["indicator"] == indicator) & (v["gender"] == gender) & (v["year"] == year)
-             & (v["municipality"].isin(members))].dropna(subset=["value"])
+    rows = v[
+        (v["indicator"] == indicator)
+        & (v["gender"] == gender)
+        & (v["year"] == year)
+        & (v["municipality"].isin(members))
+    ].dropna(subset=["value"])
     value = float(rows["value"].mean()) if len(rows) else math.nan
     return PeerMean(year, value, len(rows), len(members))
 
@@ -80,8 +86,9 @@ def peer_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> tuple
     direction), over those that have a value; None when the municipality has none."""
     places = [plan.municipality.id, *ds.group_members(plan.peer_group.id)]
     v = ds.values
-    rows = v[(v["indicator"] == indicator.id) & (v["gender"] == "T") & (v["year"] == year)
-             & v["municipality"].isin(places)].dropna(subset=["value"])
+    rows = v[
+        (v["indicator"] == indicator.id) & (v["gender"] == "T") & (v["year"] == year) & v["municipality"].isin(places)
+    ].dropna(subset=["value"])
     own = rows[rows["municipality"] == plan.municipality.id]
     if own.empty:
         return None
@@ -144,8 +151,9 @@ class IndicatorSummary:
         return self.latest.value - self.previous.value
 
 
-def summarise(ds: Dataset, plan: Plan, indicator: Indicator, year: int,
-              municipality: str | None = None) -> IndicatorSummary:
+def summarise(
+    ds: Dataset, plan: Plan, indicator: Indicator, year: int, municipality: str | None = None
+) -> IndicatorSummary:
     """Latest and previous value, change, Riket and the peer mean for one indicator and report year."""
     muni = municipality or plan.municipality.id
     last = latest(ds, indicator.id, muni, up_to=year)
@@ -166,9 +174,11 @@ def summarise(ds: Dataset, plan: Plan, indicator: Indicator, year: int,
 
 def table_html(df: pd.DataFrame, table_id: str, caption: str) -> str:
     """A display table as accessible HTML: escaped text, no index, a caption, a fixed id (deterministic)."""
-    styler = (df.style.hide(axis="index")
-              .format(escape="html")
-              .set_caption(html.escape(caption))
-              .set_uuid(table_id)
-              .set_table_attributes('class="followup-table"'))
+    styler = (
+        df.style.hide(axis="index")
+        .format(escape="html")
+        .set_caption(html.escape(caption))
+        .set_uuid(table_id)
+        .set_table_attributes('class="followup-table"')
+    )
     return styler.to_html()

@@ -4,6 +4,7 @@ direction of travel and comparisons, each kept separate from the verdict.
 Every verdict carries the sentence that states its rule and inputs ("Uppfyllt: 81,3 % år 2025, målet är
 minst 80,0 % (exempelmål)."), made here from the same numbers the verdict was computed from.
 """
+
 from __future__ import annotations
 
 import math
@@ -97,9 +98,15 @@ def _by_value(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> 
     verdict = _judge(_gap(ind, last.value, t.value), t.tolerance, strict=False)
     bound = "minst" if ind.higher_is_better else "högst"
     target = f"målet är {bound} {ind.show(t.value)}" + (f" år {t.year}" if t.year else "")
-    return Verdict(ind, verdict, last.year, last.value, t.value,
-                   f"{WORDS[verdict]}: {_at(ind, last)}, {target}{_tail(ind, verdict)}",
-                   {"target": t.value})
+    return Verdict(
+        ind,
+        verdict,
+        last.year,
+        last.value,
+        t.value,
+        f"{WORDS[verdict]}: {_at(ind, last)}, {target}{_tail(ind, verdict)}",
+        {"target": t.value},
+    )
 
 
 def _by_improvement(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
@@ -110,17 +117,28 @@ def _by_improvement(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Poin
         reason = base.status or analysis.missing_reason(ds, ind, muni, t.baseline_year)
         return _unknown(ind, f"värde för basåret {t.baseline_year} saknas ({reason})", last.year)
     if last.year <= t.baseline_year:
-        return _unknown(ind, f"inget värde efter basåret {t.baseline_year} än; senaste värde är från "
-                             f"{last.year}", last.year)
+        return _unknown(
+            ind, f"inget värde efter basåret {t.baseline_year} än; senaste värde är från {last.year}", last.year
+        )
     broken = _break_between(ind, t.baseline_year, last.year)
     if broken:
-        return _unknown(ind, f"tidsseriebrott {broken.year} ({broken.note}); {t.baseline_year} och "
-                             f"{last.year} är inte jämförbara", last.year)
+        return _unknown(
+            ind,
+            f"tidsseriebrott {broken.year} ({broken.note}); {t.baseline_year} och {last.year} är inte jämförbara",
+            last.year,
+        )
     verdict = _judge(_gap(ind, last.value, base.value), t.tolerance, strict=True)
     goal = "högre" if ind.higher_is_better else "lägre"
-    return Verdict(ind, verdict, last.year, last.value, base.value,
-                   f"{WORDS[verdict]}: {_at(ind, last)} mot {ind.show(base.value)} år {t.baseline_year}; målet är "
-                   f"ett {goal} värde än basåret{_tail(ind, verdict)}", {"baseline": base.value})
+    return Verdict(
+        ind,
+        verdict,
+        last.year,
+        last.value,
+        base.value,
+        f"{WORDS[verdict]}: {_at(ind, last)} mot {ind.show(base.value)} år {t.baseline_year}; målet är "
+        f"ett {goal} värde än basåret{_tail(ind, verdict)}",
+        {"baseline": base.value},
+    )
 
 
 def _by_national(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> Verdict:
@@ -138,8 +156,9 @@ def _by_peers(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) -> 
     peers = analysis.peer_mean(ds, ind.id, plan.peer_group.id, last.year)
     if peers.n == 0:
         return _unknown(ind, f"inga värden för liknande kommuner år {last.year}", last.year)
-    return _better_than(ind, last, peers.value, f"i medel för liknande kommuner ({peers.n} av {peers.of})",
-                        "medelvärdet", "peers")
+    return _better_than(
+        ind, last, peers.value, f"i medel för liknande kommuner ({peers.n} av {peers.of})", "medelvärdet", "peers"
+    )
 
 
 # The rules judged on the latest value up to the report year ("cumulative" sums the plan period instead).
@@ -150,13 +169,19 @@ def _at(ind: Indicator, last: analysis.Point) -> str:
     return f"{ind.show(last.value)} år {last.year}"
 
 
-def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: str, than: str,
-                 key: str) -> Verdict:
+def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: str, than: str, key: str) -> Verdict:
     """The rules 'better than Riket' and 'better than the peer mean': strictly better, or within the tolerance."""
     verdict = _judge(_gap(ind, last.value, reference), ind.target.tolerance, strict=True)
-    return Verdict(ind, verdict, last.year, last.value, reference,
-                   f"{WORDS[verdict]}: {ind.show(last.value)} år {last.year} mot {ind.show(reference)} {whose}; "
-                   f"målet är att vara bättre än {than}{_tail(ind, verdict)}", {key: reference})
+    return Verdict(
+        ind,
+        verdict,
+        last.year,
+        last.value,
+        reference,
+        f"{WORDS[verdict]}: {ind.show(last.value)} år {last.year} mot {ind.show(reference)} {whose}; "
+        f"målet är att vara bättre än {than}{_tail(ind, verdict)}",
+        {key: reference},
+    )
 
 
 def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
@@ -176,16 +201,22 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     partly = t.partial_share is not None and round(total - t.partial_share * t.value, d + 2) >= 0
     verdict = MET if gap >= 0 else (PARTLY if partly else NOT_MET)
     word = WORDS[verdict]
-    text = (f"{word}: {ind.show(total)} sammanlagt {so_far}, målet är minst {ind.show(t.value)} "
-            f"under {period}")
+    text = f"{word}: {ind.show(total)} sammanlagt {so_far}, målet är minst {ind.show(t.value)} under {period}"
     if t.partial_share is not None and verdict != MET:
         text += f"; delvis uppfyllt från {fmt.percent(t.partial_share * 100, 0)} av målet"
     if missing:
         text += f"; värde saknas för {', '.join(map(str, missing))}"
     if verdict != MET and year < plan.period_end:
         text += f"; planperioden pågår till {plan.period_end}"
-    return Verdict(ind, verdict, have[-1], total, t.value, f"{text} ({target_source(ind)}).",
-                   {"years": have, "missing_years": missing})
+    return Verdict(
+        ind,
+        verdict,
+        have[-1],
+        total,
+        t.value,
+        f"{text} ({target_source(ind)}).",
+        {"years": have, "missing_years": missing},
+    )
 
 
 def _break_between(ind: Indicator, a: int, b: int):
@@ -194,6 +225,7 @@ def _break_between(ind: Indicator, a: int, b: int):
 
 
 # ---------------------------------------------------------------- goal area roll-up
+
 
 @dataclass(frozen=True)
 class GoalVerdict:
@@ -214,8 +246,9 @@ class GoalVerdict:
         return f"{self.counts[MET]} av {judged} indikatorer uppfyllda"
 
 
-def roll_up(area: GoalArea, verdicts: list[Verdict], override: str | None = None,
-            justification: str | None = None) -> GoalVerdict:
+def roll_up(
+    area: GoalArea, verdicts: list[Verdict], override: str | None = None, justification: str | None = None
+) -> GoalVerdict:
     """The goal area's verdict by its declared rule: shares of the judged indicators ("kan ej bedömas"
     leaves the denominator but is counted and shown)."""
     if override is not None and override not in VERDICTS:
@@ -241,14 +274,17 @@ def roll_up(area: GoalArea, verdicts: list[Verdict], override: str | None = None
     text = ", ".join(parts)
     if counts[UNKNOWN]:
         text += f"; {counts[UNKNOWN]} kan ej bedömas och räknas inte med"
-    rule_text = (f"Regel: uppfyllt när minst {fmt.percent(rule.met_share * 100, 0)} av de bedömda indikatorerna "
-                 f"är uppfyllda, delvis uppfyllt när minst {fmt.percent(rule.partly_share * 100, 0)} är "
-                 f"uppfyllda eller delvis uppfyllda.")
+    rule_text = (
+        f"Regel: uppfyllt när minst {fmt.percent(rule.met_share * 100, 0)} av de bedömda indikatorerna "
+        f"är uppfyllda, delvis uppfyllt när minst {fmt.percent(rule.partly_share * 100, 0)} är "
+        f"uppfyllda eller delvis uppfyllda."
+    )
     wording = f"{verdict[0].upper()}{verdict[1:]}: {text}. {rule_text}"
     return GoalVerdict(area, verdict, counts, wording, override, justification)
 
 
 # ---------------------------------------------------------------- direction of travel and comparison
+
 
 @dataclass(frozen=True)
 class Direction:
@@ -279,5 +315,7 @@ def directions(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> tuple[Dire
     prev = analysis.latest(ds, ind.id, muni, up_to=year, before=last.year) if last else None
     start = analysis.point(ds, ind.id, muni, plan.period_start)
     start = None if start.missing or (last and last.year <= plan.period_start) else start
-    return (_direction(ind, last, prev, "tidigare värde"),
-            _direction(ind, last, start, f"värde för {plan.period_start}"))
+    return (
+        _direction(ind, last, prev, "tidigare värde"),
+        _direction(ind, last, start, f"värde för {plan.period_start}"),
+    )

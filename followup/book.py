@@ -4,6 +4,7 @@ stylesheet, and Jupyter Book's builds.
 The book root is not the repository: each run assembles it in its staging folder (book/) from the copies of
 its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed notebooks (chapters/).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,12 +27,16 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def data_description(ds: Dataset) -> str:
     if ds.is_example:
-        return (f"**{EXAMPLE_NOTE}.** Rapporten bygger på ett exempeldataset i samma format som en hämtning "
-                f"från Kolada. Exempeldatat är påhittat och visar hur rapporten fungerar; siffrorna beskriver "
-                f"inte Borlänge kommun.")
+        return (
+            f"**{EXAMPLE_NOTE}.** Rapporten bygger på ett exempeldataset i samma format som en hämtning "
+            f"från Kolada. Exempeldatat är påhittat och visar hur rapporten fungerar; siffrorna beskriver "
+            f"inte Borlänge kommun."
+        )
     date = ds.retrieved[:10]
-    return (f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}, och på kommunens egna "
-            f"uppgifter där Kolada saknar nyckeltal.")
+    return (
+        f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}, och på kommunens egna "
+        f"uppgifter där Kolada saknar nyckeltal."
+    )
 
 
 def report_title(inputs: Inputs) -> str:
@@ -65,8 +70,13 @@ def pdf_name(year: int) -> str:
 
 def pdf_headings(inputs: Inputs) -> list[str]:
     """Headings the PDF's bookmarks must show as written (see followup.pdf)."""
-    return [report_title(inputs), *(inputs.plan.area(s).title for s in inputs.slugs),
-            "Fokus för att uppnå målsättningen", "Utveckling över tid", "Så läser du rapporten"]
+    return [
+        report_title(inputs),
+        *(inputs.plan.area(s).title for s in inputs.slugs),
+        "Fokus för att uppnå målsättningen",
+        "Utveckling över tid",
+        "Så läser du rapporten",
+    ]
 
 
 def pdf_link(inputs: Inputs) -> str:
@@ -80,34 +90,52 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-
 def results_table(docs: dict[str, dict], folder: Path) -> str:
     """The goal areas' recorded verdicts, as the appendix lists them, with their documents' hashes."""
     rows = []
     for slug, doc in docs.items():
         g = doc["goal_area"]
         path = folder / f"{slug}.json"
-        rows.append([g["title"], assessment.label(g["shown"]) + (" (justerad)" if g["override"] else ""),
-                     g["met_text"], f"`{sha256_file(path)[:16]}`"])
+        rows.append(
+            [
+                g["title"],
+                assessment.label(g["shown"]) + (" (justerad)" if g["override"] else ""),
+                g["met_text"],
+                f"`{sha256_file(path)[:16]}`",
+            ]
+        )
     return _md_table(["Målområde", "Bedömning", "Indikatorer", "Dokumentets sha256 (början)"], rows)
 
 
-def appendix_substitutions(inputs: Inputs, recorded: dict[str, str], chapters: Path, out: Path,
-                           files: dict[str, Path], docs: dict[str, dict], git: dict) -> dict[str, str]:
+def appendix_substitutions(
+    inputs: Inputs,
+    recorded: dict[str, str],
+    chapters: Path,
+    out: Path,
+    files: dict[str, Path],
+    docs: dict[str, dict],
+    git: dict,
+) -> dict[str, str]:
     """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
     env = manifest.environment()
     key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pypdf", "openpyxl"]
     packages = ", ".join(f"{k} {env['packages'][k]}" for k in key if k in env["packages"])
     ds = inputs.data
     if ds.is_example:
-        provenance = (f"Rapporten bygger på **exempeldata** (`{inputs.data_root}/`), "
-                      f"som är påhittade och inte officiell statistik.")
+        provenance = (
+            f"Rapporten bygger på **exempeldata** (`{inputs.data_root}/`), "
+            f"som är påhittade och inte officiell statistik."
+        )
     else:
         api = ds.kolada_manifest.get("api") or {}
-        provenance = (f"Nyckeltalen hämtades från Kolada ({api.get('base_url', 'Kolada')}, API-version "
-                      f"{api.get('version', 'v3')}) {ds.retrieved[:10]}.")
-    provenance += (f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
-                   f"Lokala uppgifter: `{inputs.data_root}/local/values.csv`.")
+        provenance = (
+            f"Nyckeltalen hämtades från Kolada ({api.get('base_url', 'Kolada')}, API-version "
+            f"{api.get('version', 'v3')}) {ds.retrieved[:10]}."
+        )
+    provenance += (
+        f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
+        f"Lokala uppgifter: `{inputs.data_root}/local/values.csv`."
+    )
     inputs_rows = [[f"`{rel}`", f"`{digest[:16]}`"] for rel, digest in recorded.items()]
     figures = sorted(chapters.glob("figures/*/*.svg"))
     tables = sorted(chapters.glob("tables/*.csv"))
@@ -123,11 +151,11 @@ def appendix_substitutions(inputs: Inputs, recorded: dict[str, str], chapters: P
         "inputs_table": _md_table(["Indatafil", "sha256 (början)"], inputs_rows),
         "outputs_table": _md_table(["Publicerad fil under `_build/`", "sha256 (början)"], output_rows),
         "git_commit": (f"`{git['commit'][:12]}`" + ("" if git["clean"] else " (med ändringar som inte var incheckade)"))
-        if git["commit"] else "okänd (ingen git-utcheckning)",
+        if git["commit"]
+        else "okänd (ingen git-utcheckning)",
         "environment": f"Python {env['python']}; {packages}",
         "pdf_link": "",
     }
-
 
 
 def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None = None) -> None:
@@ -143,7 +171,6 @@ def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None 
     dest.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-
 def jupyter_book(book: Path, builder: str) -> Path:
     """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build."""
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -155,8 +182,6 @@ def jupyter_book(book: Path, builder: str) -> Path:
         shown = (lines or out.splitlines()[-20:])[:40]
         raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
     return book / "_build" / builder
-
-
 
 
 def print_css(inputs: Inputs, template: Path) -> str:

@@ -13,6 +13,7 @@ The goal areas' notebooks run first, in parallel; then the overview, which reads
 is replaced by out/ only when every step has succeeded; a failed run leaves _build/ as it was and keeps
 its staging folder for inspection.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -39,9 +40,16 @@ QUIET = "FOLLOWUP_QUIET"  # set during a quiet build: the workers announce nothi
 log = logging.getLogger(__name__)
 
 
-def build(repo: Path = REPO, year: int | None = None, areas: list[str] | None = None,
-          jobs: int | None = None, with_pdf: bool = True, git: dict | None = None, wait: bool = False,
-          quiet: bool = False) -> Path:
+def build(
+    repo: Path = REPO,
+    year: int | None = None,
+    areas: list[str] | None = None,
+    jobs: int | None = None,
+    with_pdf: bool = True,
+    git: dict | None = None,
+    wait: bool = False,
+    quiet: bool = False,
+) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder.
     `git` is the commit the report states it was built from (verify passes the recorded one). One run at a
     time: with `wait`, wait for a run in progress instead of refusing. `quiet`: no progress lines."""
@@ -94,8 +102,10 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git) -> Path:
         log.info(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")
         raise
     shutil.rmtree(stage, ignore_errors=True)
-    log.info(f"report written to {p['build'].relative_to(repo)}/html/index.html "
-             f"in {fmt.number(time.monotonic() - started, 1)} s")
+    log.info(
+        f"report written to {p['build'].relative_to(repo)}/html/index.html "
+        f"in {fmt.number(time.monotonic() - started, 1)} s"
+    )
     return p["build"]
 
 
@@ -124,10 +134,18 @@ def _run(inputs: Inputs, stage: Path, jobs: int | None, with_pdf: bool, git: dic
     book.write_book_config(inputs, stage / "inputs" / "_config.yml", book_dir / "_config.yml", extra=extra)
     log.info("building the website (jupyter-book)")
     book.jupyter_book(book_dir, "html").rename(out / "html")
-    parameters = {"year": inputs.year, "areas": list(inputs.slugs),
-                  "areas_subset": inputs.slugs != inputs.plan.slugs, "pdf": with_pdf}
-    data = {"root": inputs.data_root, "source": "example" if inputs.data.is_example else "kolada",
-            "retrieved": inputs.data.retrieved, "snapshot": inputs.data.snapshot_id}
+    parameters = {
+        "year": inputs.year,
+        "areas": list(inputs.slugs),
+        "areas_subset": inputs.slugs != inputs.plan.slugs,
+        "pdf": with_pdf,
+    }
+    data = {
+        "root": inputs.data_root,
+        "source": "example" if inputs.data.is_example else "kolada",
+        "retrieved": inputs.data.retrieved,
+        "snapshot": inputs.data.snapshot_id,
+    }
     manifest.write(manifest.make(out, recorded, parameters, data, git), out / "manifest.json")
     return out
 
@@ -138,9 +156,15 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None) -> dict[str
     rendered = stage / "rendered"
     rendered.mkdir()
     data_dir = f"../../inputs/{inputs.data_root}"
-    common = {"report_year": inputs.year, "municipality": inputs.plan.municipality.id, "data_dir": data_dir,
-              "plan_path": "../../inputs/data/plan.yml", "commentary_dir": "../../inputs/book/commentary",
-              "results_dir": "../../results", "book_output": True}
+    common = {
+        "report_year": inputs.year,
+        "municipality": inputs.plan.municipality.id,
+        "data_dir": data_dir,
+        "plan_path": "../../inputs/data/plan.yml",
+        "commentary_dir": "../../inputs/book/commentary",
+        "results_dir": "../../results",
+        "book_output": True,
+    }
     area_jobs = []
     for slug in inputs.slugs:
         nb = render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug))
@@ -165,9 +189,15 @@ def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
 
 def _job(stage: Path, name: str, notebook: Path, parameters: dict) -> dict:
     chapters = stage / "book" / CHAPTER_DIR
-    return {"name": name, "input": str(notebook), "parameters": parameters,
-            "output": str(chapters / f"{name}.ipynb"), "cwd": str(chapters), "log": str(stage / "kernels.log"),
-            "announce": not os.environ.get(QUIET)}
+    return {
+        "name": name,
+        "input": str(notebook),
+        "parameters": parameters,
+        "output": str(chapters / f"{name}.ipynb"),
+        "cwd": str(chapters),
+        "log": str(stage / "kernels.log"),
+        "announce": not os.environ.get(QUIET),
+    }
 
 
 def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
@@ -177,19 +207,24 @@ def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
     for slug, doc in docs.items():
         if doc["goal_area"]["commentary"]["missing_actions"]:
             where = commentary_path(root, inputs.year, slug).relative_to(inputs.repo)
-            log.warning(f"warning: {slug} is judged 'ej uppfyllt' but {where} describes no actions "
-                        f"(a '## Åtgärder' section); the chapter says 'Åtgärder saknas'")
+            log.warning(
+                f"warning: {slug} is judged 'ej uppfyllt' but {where} describes no actions "
+                f"(a '## Åtgärder' section); the chapter says 'Åtgärder saknas'"
+            )
 
 
 def make_pdf(inputs: Inputs, book_dir: Path, out: Path, extra: dict, epoch: int) -> str:
     """Build the single-page version and print it to PDF; returns the start page's link to it."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    book.write_book_config(inputs, book_dir.parent / "inputs" / "_config.yml", book_dir / "_config.yml",
-                           extra=extra)
+    book.write_book_config(inputs, book_dir.parent / "inputs" / "_config.yml", book_dir / "_config.yml", extra=extra)
     single = book.jupyter_book(book_dir, "singlehtml")
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
     pdf.print_to_pdf(single / "index.html", pdf_path)
-    pdf.finish(pdf_path, book.pdf_headings(inputs), {"Title": book.report_title(inputs), "Author": "Borlänge kommun",
-                                                     "Subject": inputs.plan.title}, epoch=epoch)
+    pdf.finish(
+        pdf_path,
+        book.pdf_headings(inputs),
+        {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title},
+        epoch=epoch,
+    )
     shutil.copy2(pdf_path, book_dir / "filer" / pdf_path.name)  # the website offers it as a download too
     return book.pdf_link(inputs)

@@ -9,6 +9,7 @@ In the book (`book_output=True`, set by the build) a chart is a MyST figure dire
 caption and provenance; run by hand in Jupyter it is shown as an image with its caption beneath, and
 charts and tables are written beside the results document, never inside the repository.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,16 @@ class Context:
     book_output: bool = False  # True in the build: figures as MyST directives, files beside the notebook
 
     @classmethod
-    def load(cls, plan_path, data_dir, report_year: int | None = None, municipality: str | None = None,
-             commentary_dir="../book/commentary", results_dir=None, book_output: bool = False) -> Context:
+    def load(
+        cls,
+        plan_path,
+        data_dir,
+        report_year: int | None = None,
+        municipality: str | None = None,
+        commentary_dir="../book/commentary",
+        results_dir=None,
+        book_output: bool = False,
+    ) -> Context:
         """Load and check the plan and the data set a build would use (data_dir: a data set, or a folder
         whose real snapshot is used when there is one and its example data otherwise)."""
         ds = load_dataset(choose_root(Path(data_dir)))
@@ -46,12 +55,21 @@ class Context:
         check_plan_against_data(plan, ds)
         municipality = municipality or plan.municipality.id
         if municipality != plan.municipality.id:
-            raise FollowupError(f"municipality {municipality!r}: the plan {plan_path} is for "
-                                f"{plan.municipality.name} ({plan.municipality.id})")
+            raise FollowupError(
+                f"municipality {municipality!r}: the plan {plan_path} is for "
+                f"{plan.municipality.name} ({plan.municipality.id})"
+            )
         figures.setup()
         year = ds.latest_year if report_year is None else int(report_year)
-        return cls(plan, ds, year, municipality, Path(commentary_dir),
-                   None if results_dir is None else Path(results_dir), bool(book_output))
+        return cls(
+            plan,
+            ds,
+            year,
+            municipality,
+            Path(commentary_dir),
+            None if results_dir is None else Path(results_dir),
+            bool(book_output),
+        )
 
     @property
     def area_results_dir(self) -> Path:
@@ -90,8 +108,9 @@ def recorded_results(ctx: Context) -> dict[str, dict]:
         display(Markdown(f"Översikten visar resultaten från {md_escape(where)}."))
     slugs = results.recorded_slugs(folder, ctx.plan.slugs)
     if not slugs:
-        raise results.ResultsError(f"{folder}: no recorded results for {ctx.year}: run the goal areas' "
-                                   f"notebooks (or make report) first")
+        raise results.ResultsError(
+            f"{folder}: no recorded results for {ctx.year}: run the goal areas' notebooks (or make report) first"
+        )
     return results.read_documents(folder, slugs, ctx.year)
 
 
@@ -109,10 +128,10 @@ def sources_paragraph(ctx: Context, indicators) -> str:
         parts.append(text + ".")
     for i in local:
         parts.append(f"Källa för {i.short_title.lower()}: {ctx.data.local_sources.get(i.id, i.supplier)}.")
-    parts.append("Förändring, medelvärde och rang bland liknande kommuner, bedömningar: egen beräkning på data "
-                 "från Kolada.")
+    parts.append(
+        "Förändring, medelvärde och rang bland liknande kommuner, bedömningar: egen beräkning på data från Kolada."
+    )
     return md_escape(" ".join(parts))
-
 
 
 def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
@@ -122,19 +141,21 @@ def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
     parts = []
     if kolada:
         what = "exempeldata i Koladas format" if ctx.data.is_example else "Kolada"
-        parts.append(f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}, ögonblicksbild "
-                     f"{ctx.data.snapshot_id}")
+        parts.append(
+            f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}, ögonblicksbild {ctx.data.snapshot_id}"
+        )
     if local:
         parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv, {ctx.data.local_id}")
     digest = sha256_file(path)[:16]
-    return (f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "
-            f"Fil: `{path.name}`, sha256 `{digest}` (se {{doc}}`Om rapporten <../om-rapporten>`).")
+    return (
+        f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "
+        f"Fil: `{path.name}`, sha256 `{digest}` (se {{doc}}`Om rapporten <../om-rapporten>`)."
+    )
 
 
 def _peer_names(ctx: Context) -> str:
     group = ctx.data.groups[ctx.plan.peer_group.id]
     return ", ".join(m["member_title"] for m in group["members"])
-
 
 
 def show_definitions(ctx: Context, slug: str) -> None:
@@ -149,8 +170,10 @@ def show_definitions(ctx: Context, slug: str) -> None:
             ended = " Nyckeltalet har upphört i Kolada." if ind.id in ctx.data.removed_kpis else ""
             items.append(f"{ind.id}\n: **{md_escape(title)}** ({md_escape(ind.unit)}). {md_escape(text)}{ended}")
         else:
-            items.append(f"{md_escape(ind.id)}\n: **{md_escape(ind.title)}** ({md_escape(ind.unit)}). Lokal "
-                         f"uppgift från {md_escape(ctx.data.local_sources.get(ind.id, ind.supplier))}.")
+            items.append(
+                f"{md_escape(ind.id)}\n: **{md_escape(ind.title)}** ({md_escape(ind.unit)}). Lokal "
+                f"uppgift från {md_escape(ctx.data.local_sources.get(ind.id, ind.supplier))}."
+            )
     display(Markdown("\n\n".join(items)))
 
 
@@ -168,16 +191,30 @@ def show_changes(ctx: Context) -> None:
         return
     display(Markdown(f"Hämtningen {now} jämförd med hämtningen {prev}."))
     if ch["renamed_kpis"]:
-        rows = [{"Nyckeltal": r["kpi"], "Tidigare titel": r["old"], "Ny titel": r["new"],
-                 "Tidsseriebrott": "ja, enheten ändrades" if r["unit_changed"] else "nej"}
-                for r in ch["renamed_kpis"]]
+        rows = [
+            {
+                "Nyckeltal": r["kpi"],
+                "Tidigare titel": r["old"],
+                "Ny titel": r["new"],
+                "Tidsseriebrott": "ja, enheten ändrades" if r["unit_changed"] else "nej",
+            }
+            for r in ch["renamed_kpis"]
+        ]
         renamed = [ind for _, ind in ctx.plan.indicators() if ind.id in {r["kpi"] for r in ch["renamed_kpis"]}]
-        _table(ctx, pd.DataFrame(rows), "tab-andringar-titlar", "Nyckeltal med ändrad titel", renamed,
-               "followup.fetch.compare")
+        _table(
+            ctx,
+            pd.DataFrame(rows),
+            "tab-andringar-titlar",
+            "Nyckeltal med ändrad titel",
+            renamed,
+            "followup.fetch.compare",
+        )
         display(Markdown("Där enheten ändrades jämförs värdena inte över brottet."))
     if ch["removed_kpis"]:
-        lines = [f"- {r['kpi']} {md_escape(r['title'])}: kan ej bedömas – nyckeltalet har upphört"
-                 for r in ch["removed_kpis"]]
+        lines = [
+            f"- {r['kpi']} {md_escape(r['title'])}: kan ej bedömas – nyckeltalet har upphört"
+            for r in ch["removed_kpis"]
+        ]
         display(Markdown("Nyckeltal som Kolada inte längre har:\n\n" + "\n".join(lines)))
     for g in ch["group_changes"]:
         added = ", ".join(md_escape(m["title"]) for m in g["added"]) or "inga"
@@ -193,19 +230,32 @@ def show_changes(ctx: Context) -> None:
                 continue
             ind = units.get(r["kpi"])
             d, unit = (ind.decimals, ind.unit) if ind else (1, "")
-            rows.append({"Nyckeltal": r["kpi"], "Kommun": names.get(r["municipality"], r["municipality"]),
-                         "År": str(r["year"]), "Tidigare värde": fmt.value(r["old"], unit, d),
-                         "Nytt värde": fmt.value(r["new"], unit, d)})
+            rows.append(
+                {
+                    "Nyckeltal": r["kpi"],
+                    "Kommun": names.get(r["municipality"], r["municipality"]),
+                    "År": str(r["year"]),
+                    "Tidigare värde": fmt.value(r["old"], unit, d),
+                    "Nytt värde": fmt.value(r["new"], unit, d),
+                }
+            )
         others = len(ch["revised_values"]) - len(rows)
         if rows:
             revised = [ind for _, ind in ctx.plan.indicators() if ind.id in {r["Nyckeltal"] for r in rows}]
-            _table(ctx, pd.DataFrame(rows), "tab-andringar-varden",
-                   f"Reviderade värden för {ctx.plan.municipality.name} och {ctx.plan.comparison.name.lower()}",
-                   revised, "followup.fetch.compare")
-        display(Markdown(f"Kolada har reviderat {len(ch['revised_values'])} värden sedan förra hämtningen"
-                         + (f", varav {others} för liknande kommuner eller uppdelat på kön." if others else ".")))
-
-
+            _table(
+                ctx,
+                pd.DataFrame(rows),
+                "tab-andringar-varden",
+                f"Reviderade värden för {ctx.plan.municipality.name} och {ctx.plan.comparison.name.lower()}",
+                revised,
+                "followup.fetch.compare",
+            )
+        display(
+            Markdown(
+                f"Kolada har reviderat {len(ch['revised_values'])} värden sedan förra hämtningen"
+                + (f", varav {others} för liknande kommuner eller uppdelat på kön." if others else ".")
+            )
+        )
 
 
 def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
@@ -242,24 +292,49 @@ def show_assessment(ctx: Context, doc: dict) -> None:
     slug, area = g["slug"], ctx.plan.area(g["slug"])
     lines = [f"**Bedömning {ctx.year}: {assessment.label(g['shown'])}.** {md_escape(g['met_text'])}."]
     if g["override"]:
-        lines.append(f"Beräknad bedömning: {assessment.label(g['verdict'])}. Bedömningen har justerats av "
-                     f"analytiker. Motivering: {md_escape(g['justification'])}")
+        lines.append(
+            f"Beräknad bedömning: {assessment.label(g['verdict'])}. Bedömningen har justerats av "
+            f"analytiker. Motivering: {md_escape(g['justification'])}"
+        )
     lines.append(md_escape(g["wording"]))
     display(Markdown("\n\n".join(lines)))
-    rows = [{"Indikator": r["short_title"], "Bedömning": assessment.label(r["verdict"]["verdict"]),
-             "Bedömt år": str(r["verdict"]["year"]) if r["verdict"]["year"] else fmt.DASH,
-             "Regel och underlag": r["verdict"]["wording"]}
-            for r in doc["indicators"]]
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-bedomning",
-           f"Bedömning av indikatorerna för {area.title} {ctx.year}", area.indicators,
-           "followup.assessment.assess")
-    display(Markdown("Varje indikator bedöms på det senaste året med värde till och med "
-                     f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
-                     + ctx.example_note()))
+    rows = [
+        {
+            "Indikator": r["short_title"],
+            "Bedömning": assessment.label(r["verdict"]["verdict"]),
+            "Bedömt år": str(r["verdict"]["year"]) if r["verdict"]["year"] else fmt.DASH,
+            "Regel och underlag": r["verdict"]["wording"],
+        }
+        for r in doc["indicators"]
+    ]
+    _table(
+        ctx,
+        pd.DataFrame(rows),
+        f"tab-{slug}-bedomning",
+        f"Bedömning av indikatorerna för {area.title} {ctx.year}",
+        area.indicators,
+        "followup.assessment.assess",
+    )
+    display(
+        Markdown(
+            "Varje indikator bedöms på det senaste året med värde till och med "
+            f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
+            + ctx.example_note()
+        )
+    )
 
 
-INDICATOR_COLUMNS = ["Indikator", "Enhet", "Senaste värde (år)", "Föregående värde (år)", "Förändring", "Riket",
-                     "Liknande kommuner, medel", "Rang bland liknande", "Kommentar"]
+INDICATOR_COLUMNS = [
+    "Indikator",
+    "Enhet",
+    "Senaste värde (år)",
+    "Föregående värde (år)",
+    "Förändring",
+    "Riket",
+    "Liknande kommuner, medel",
+    "Rang bland liknande",
+    "Kommentar",
+]
 
 
 def _value_year(r: dict, p: dict | None) -> str:
@@ -285,17 +360,19 @@ def indicator_table(records: list[dict]) -> pd.DataFrame:
         national = _show(r, r["national"]["value"]) if r["national"] else fmt.DASH
         if national == fmt.DASH and r["national_reason"]:
             national += f" ({r['national_reason']})"
-        rows.append({
-            "Indikator": r["short_title"],
-            "Enhet": r["unit"],
-            "Senaste värde (år)": _value_year(r, r["latest"]),
-            "Föregående värde (år)": _value_year(r, r["previous"]),
-            "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
-            "Riket": national,
-            "Liknande kommuner, medel": _peers_text(r),
-            "Rang bland liknande": f"{r['rank'][0]} av {r['rank'][1]}" if r["rank"] else fmt.DASH,
-            "Kommentar": r["missing_note"],
-        })
+        rows.append(
+            {
+                "Indikator": r["short_title"],
+                "Enhet": r["unit"],
+                "Senaste värde (år)": _value_year(r, r["latest"]),
+                "Föregående värde (år)": _value_year(r, r["previous"]),
+                "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
+                "Riket": national,
+                "Liknande kommuner, medel": _peers_text(r),
+                "Rang bland liknande": f"{r['rank'][0]} av {r['rank'][1]}" if r["rank"] else fmt.DASH,
+                "Kommentar": r["missing_note"],
+            }
+        )
     return pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
 
 
@@ -305,15 +382,26 @@ def show_indicator_table(ctx: Context, doc: dict) -> None:
     table = indicator_table(doc["indicators"])
     caption = f"Indikatorer för {area.title}, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}"
     # Why values are missing goes in a list under the table (a column would make the table too wide).
-    _table(ctx, table.drop(columns=["Kommentar"]), f"tab-{slug}-indikatorer", caption, area.indicators,
-           "followup.analysis.summarise")
-    missing = [f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
-               for _, row in table.iterrows() if row["Kommentar"]]
+    _table(
+        ctx,
+        table.drop(columns=["Kommentar"]),
+        f"tab-{slug}-indikatorer",
+        caption,
+        area.indicators,
+        "followup.analysis.summarise",
+    )
+    missing = [
+        f"- {md_escape(row['Indikator'])}: {md_escape(row['Kommentar'])}"
+        for _, row in table.iterrows()
+        if row["Kommentar"]
+    ]
     notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
     notes.append(sources_paragraph(ctx, area.indicators))
-    notes.append("Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
-                 "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
-                 "Liknande kommuner: " + md_escape(_peer_names(ctx)) + ".")
+    notes.append(
+        "Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
+        "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
+        "Liknande kommuner: " + md_escape(_peer_names(ctx)) + "."
+    )
     display(Markdown("\n\n".join(notes) + ctx.example_note()))
 
 
@@ -323,14 +411,30 @@ def show_directions(ctx: Context, doc: dict) -> None:
     area = ctx.plan.area(slug)
     rows = []
     for ind, r in _area_indicators(ctx, doc):
-        rows.append({"Indikator": ind.short_title, "Mot föregående värde": r["directions"]["previous"]["text"],
-                     f"Mot planperiodens start ({ctx.plan.period_start})": r["directions"]["period_start"]["text"],
-                     "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals)
-                     .lstrip("+") if ind.unchanged_within else "0"})
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-riktning", f"Utvecklingsriktning för {area.title}",
-           area.indicators, "followup.assessment.directions")
-    display(Markdown("Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
-                     "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()))
+        rows.append(
+            {
+                "Indikator": ind.short_title,
+                "Mot föregående värde": r["directions"]["previous"]["text"],
+                f"Mot planperiodens start ({ctx.plan.period_start})": r["directions"]["period_start"]["text"],
+                "Gräns för oförändrad": fmt.value_change(ind.unchanged_within, ind.unit, ind.decimals).lstrip("+")
+                if ind.unchanged_within
+                else "0",
+            }
+        )
+    _table(
+        ctx,
+        pd.DataFrame(rows),
+        f"tab-{slug}-riktning",
+        f"Utvecklingsriktning för {area.title}",
+        area.indicators,
+        "followup.assessment.directions",
+    )
+    display(
+        Markdown(
+            "Bättre eller sämre efter indikatorns riktning; en förändring inom gränsen räknas som "
+            "oförändrad. Över ett tidsseriebrott jämförs inte värdena." + ctx.example_note()
+        )
+    )
 
 
 def show_gender(ctx: Context, doc: dict) -> None:
@@ -343,20 +447,31 @@ def show_gender(ctx: Context, doc: dict) -> None:
         if g is None:
             continue
         split.append(ind)
-        rows.append({"Indikator": ind.short_title, "År": str(g["year"]),
-                     "Kvinnor": ind.show(g["women"]),
-                     "Män": ind.show(g["men"]),
-                     "Skillnad (kvinnor − män)": fmt.value_change(g["women"] - g["men"], ind.unit, ind.decimals)})
+        rows.append(
+            {
+                "Indikator": ind.short_title,
+                "År": str(g["year"]),
+                "Kvinnor": ind.show(g["women"]),
+                "Män": ind.show(g["men"]),
+                "Skillnad (kvinnor − män)": fmt.value_change(g["women"] - g["men"], ind.unit, ind.decimals),
+            }
+        )
     if not rows:
         display(Markdown("Inga av målområdets indikatorer redovisas för kvinnor och män."))
         return
-    _table(ctx, pd.DataFrame(rows), f"tab-{slug}-kon", f"Kvinnor och män, {area.title}, senaste år med värden",
-           split, "followup.analysis.gender_split")
+    _table(
+        ctx,
+        pd.DataFrame(rows),
+        f"tab-{slug}-kon",
+        f"Kvinnor och män, {area.title}, senaste år med värden",
+        split,
+        "followup.analysis.gender_split",
+    )
     display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
 
 
 def change_sentence(ctx: Context, ind: Indicator, r: dict) -> str:
-    """"Värdet ökade från 78,1 % år 2024 till 81,3 % år 2025." from the recorded values."""
+    """ "Värdet ökade från 78,1 % år 2024 till 81,3 % år 2025." from the recorded values."""
     last, prev = r["latest"], r["previous"]
     if last is None:
         return f"{ind.short_title}: inget värde till och med {ctx.year}."
@@ -400,22 +515,33 @@ def _overview_rows(docs: dict[str, dict]) -> tuple[list[dict], list[dict], list[
     for doc in docs.values():
         g, records = doc["goal_area"], doc["indicators"]
         shown = assessment.label(g["shown"]) + (" (justerad)" if g["override"] else "")
-        goal_rows.append({"Målområde": g["title"], "Bedömning": shown, "Indikatorer": g["met_text"],
-                          "Kan ej bedömas": str(g["counts"][UNKNOWN])})
-        cells = {assessment.label(v): "; ".join(r["short_title"] for r in records if r["verdict"]["verdict"] == v)
-                 or fmt.DASH for v in VERDICTS}
+        goal_rows.append(
+            {
+                "Målområde": g["title"],
+                "Bedömning": shown,
+                "Indikatorer": g["met_text"],
+                "Kan ej bedömas": str(g["counts"][UNKNOWN]),
+            }
+        )
+        cells = {
+            assessment.label(v): "; ".join(r["short_title"] for r in records if r["verdict"]["verdict"] == v)
+            or fmt.DASH
+            for v in VERDICTS
+        }
         matrix.append({"Målområde": g["title"], **cells})
         for r in records:
             latest = r["latest"]
-            rows.append({
-                "Målområde": g["title"],
-                "Indikator": r["short_title"],
-                "Bedömning": assessment.label(r["verdict"]["verdict"]),
-                "Senaste värde": _show(r, latest["value"]) if latest else fmt.DASH,
-                "År": str(latest["year"]) if latest else fmt.DASH,
-                "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
-                "Riket": _show(r, r["national"]["value"]) if r["national"] else fmt.DASH,
-            })
+            rows.append(
+                {
+                    "Målområde": g["title"],
+                    "Indikator": r["short_title"],
+                    "Bedömning": assessment.label(r["verdict"]["verdict"]),
+                    "Senaste värde": _show(r, latest["value"]) if latest else fmt.DASH,
+                    "År": str(latest["year"]) if latest else fmt.DASH,
+                    "Förändring": fmt.value_change(r["change"], r["unit"], r["decimals"]),
+                    "Riket": _show(r, r["national"]["value"]) if r["national"] else fmt.DASH,
+                }
+            )
     return goal_rows, matrix, rows
 
 
@@ -423,21 +549,41 @@ def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
     """Every recorded goal area's verdict, the indicators' verdicts per goal area, and all indicators."""
     if len(docs) < len(ctx.plan.slugs):
         titles = ", ".join(doc["goal_area"]["title"] for doc in docs.values())
-        display(Markdown(md_escape(f"Översikten omfattar {len(docs)} av {len(ctx.plan.slugs)} målområden: "
-                                   f"{titles}.")))
+        display(Markdown(md_escape(f"Översikten omfattar {len(docs)} av {len(ctx.plan.slugs)} målområden: {titles}.")))
     goal_rows, matrix, rows = _overview_rows(docs)
     all_inds = [ind for slug in docs for ind in ctx.plan.area(slug).indicators]
-    _table(ctx, pd.DataFrame(goal_rows), "tab-oversikt-malomraden",
-           f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}", all_inds,
-           "followup.assessment.roll_up")
+    _table(
+        ctx,
+        pd.DataFrame(goal_rows),
+        "tab-oversikt-malomraden",
+        f"Målområdenas bedömning {ctx.year}, {ctx.plan.municipality.name}",
+        all_inds,
+        "followup.assessment.roll_up",
+    )
     counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in VERDICTS}
-    display(Markdown(md_escape(
-        f"Av {len(rows)} indikatorer är {counts[VERDICTS[0]]} uppfyllda, {counts[VERDICTS[1]]} delvis "
-        f"uppfyllda och {counts[VERDICTS[2]]} ej uppfyllda; {counts[UNKNOWN]} kan ej bedömas.")
-        + ctx.example_note()))
-    _table(ctx, pd.DataFrame(matrix), "tab-oversikt-matris", f"Indikatorernas bedömning per målområde {ctx.year}",
-           all_inds, "followup.assessment.assess")
-    _table(ctx, pd.DataFrame(rows, columns=OVERVIEW_COLUMNS), "tab-oversikt",
-           f"Alla målområden och deras indikatorer, {ctx.plan.municipality.name}, "
-           f"senaste värde till och med {ctx.year}", all_inds, "followup.analysis.summarise")
+    display(
+        Markdown(
+            md_escape(
+                f"Av {len(rows)} indikatorer är {counts[VERDICTS[0]]} uppfyllda, {counts[VERDICTS[1]]} delvis "
+                f"uppfyllda och {counts[VERDICTS[2]]} ej uppfyllda; {counts[UNKNOWN]} kan ej bedömas."
+            )
+            + ctx.example_note()
+        )
+    )
+    _table(
+        ctx,
+        pd.DataFrame(matrix),
+        "tab-oversikt-matris",
+        f"Indikatorernas bedömning per målområde {ctx.year}",
+        all_inds,
+        "followup.assessment.assess",
+    )
+    _table(
+        ctx,
+        pd.DataFrame(rows, columns=OVERVIEW_COLUMNS),
+        "tab-oversikt",
+        f"Alla målområden och deras indikatorer, {ctx.plan.municipality.name}, senaste värde till och med {ctx.year}",
+        all_inds,
+        "followup.analysis.summarise",
+    )
     display(Markdown(sources_paragraph(ctx, all_inds) + ctx.example_note()))

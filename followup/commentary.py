@@ -16,6 +16,7 @@ The body appears in the goal area's chapter as it is written. A goal area judged
 commentary has no "## Åtgärder" section with text gets a warning in the run's output and a visible
 "Åtgärder saknas" in its chapter.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ class Commentary:
         match = ACTIONS_HEADING.search(self.body)
         if not match:
             return False
-        rest = self.body[match.end():]
+        rest = self.body[match.end() :]
         following = re.search(r"^##\s", rest, re.M)
         return bool((rest[: following.start()] if following else rest).strip())
 
@@ -66,7 +67,7 @@ def load_commentary(root: Path, year: int, slug: str) -> Commentary:
     if match:
         override, justification = _front_matter(path, match.group(1))
         offset = text[: match.end()].count("\n")
-        text = text[match.end():]
+        text = text[match.end() :]
     _check_headings(path, text, offset)
     return Commentary(path, text.strip(), override, justification)
 
@@ -85,11 +86,9 @@ def _front_matter(path: Path, yaml_text: str) -> tuple[str | None, str | None]:
     if not isinstance(o, dict) or set(o) != {"verdict", "justification"}:
         raise PlanError(path, "override", "expected the keys verdict and justification")
     if o["verdict"] not in VERDICTS:
-        raise PlanError(path, "override.verdict",
-                        f"expected one of {', '.join(VERDICTS)}, got {o['verdict']!r}")
+        raise PlanError(path, "override.verdict", f"expected one of {', '.join(VERDICTS)}, got {o['verdict']!r}")
     if not isinstance(o["justification"], str) or not o["justification"].strip():
-        raise PlanError(path, "override.justification",
-                        "missing: an override needs a written justification")
+        raise PlanError(path, "override.justification", "missing: an override needs a written justification")
     return o["verdict"], " ".join(o["justification"].split())
 
 
@@ -97,8 +96,11 @@ def _check_headings(path: Path, text: str, offset: int) -> None:
     """The commentary uses '## ' headings: the chapter has the only '# ' heading."""
     for line_no, line in enumerate(text.splitlines(), start=1):
         if re.match(r"^#\s", line):
-            raise PlanError(path, f"line {line_no + offset}", "use '## ' headings (Analys, Orsaker, Åtgärder): "
-                                                     "the chapter has the only '# ' heading")
+            raise PlanError(
+                path,
+                f"line {line_no + offset}",
+                "use '## ' headings (Analys, Orsaker, Åtgärder): the chapter has the only '# ' heading",
+            )
 
 
 def chapter_text(commentary: Commentary, year: int, missing_actions: bool = False) -> str:
@@ -111,8 +113,10 @@ def chapter_text(commentary: Commentary, year: int, missing_actions: bool = Fals
     return "\n\n".join(parts)
 
 
-MISSING_ACTIONS = ("## Åtgärder\n\n:::{{warning}} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men inga "
-                   "åtgärder har beskrivits för {year}.\n:::")
+MISSING_ACTIONS = (
+    "## Åtgärder\n\n:::{{warning}} Åtgärder saknas\nMålområdet bedöms som ej uppfyllt, men inga "
+    "åtgärder har beskrivits för {year}.\n:::"
+)
 
 
 def missing_actions(commentary: Commentary, shown_verdict: str) -> bool:

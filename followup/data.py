@@ -13,6 +13,7 @@ A data set is a folder with two parts (the format is documented in data/README.m
 The real data set is data/ (data/kolada/ from a fetch, data/local/ from the municipality's own staff);
 the example data set is data/example/. A build uses the real one when data/kolada/ has a manifest.
 """
+
 from __future__ import annotations
 
 import csv
@@ -117,8 +118,9 @@ def json_text(tree) -> str:
     return json.dumps(tree, ensure_ascii=False, indent=1) + "\n"
 
 
-def write_part(folder: Path, files: dict[str, str], source: str, retrieved: str, note: str = "",
-               extra: dict | None = None) -> None:
+def write_part(
+    folder: Path, files: dict[str, str], source: str, retrieved: str, note: str = "", extra: dict | None = None
+) -> None:
     """Write one part of a data set (kolada/ or local/): its files and a manifest with their sha256."""
     folder.mkdir(parents=True)
     for name, text in files.items():
@@ -126,8 +128,9 @@ def write_part(folder: Path, files: dict[str, str], source: str, retrieved: str,
     write_manifest(folder, sorted(files), source, retrieved, note, extra)
 
 
-def write_manifest(folder: Path, names: list[str], source: str, retrieved: str, note: str = "",
-                   extra: dict | None = None) -> None:
+def write_manifest(
+    folder: Path, names: list[str], source: str, retrieved: str, note: str = "", extra: dict | None = None
+) -> None:
     """A part's manifest: the sha256 of each file exactly as it is on disk."""
     manifest = {
         "format": FORMAT,
@@ -136,8 +139,10 @@ def write_manifest(folder: Path, names: list[str], source: str, retrieved: str, 
         "retrieved": retrieved,
         **({"note": note} if note else {}),
         **(extra or {}),
-        "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-                  for name in sorted(names)},
+        "files": {
+            name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
+            for name in sorted(names)
+        },
     }
     tmp = folder / ".manifest.json.tmp"
     tmp.write_text(json_text(manifest), encoding="utf-8", newline="\n")
@@ -187,8 +192,12 @@ def _check_manifest_keys(path: Path, manifest, part: str) -> None:
         if key not in manifest:
             raise DataError(path, key, "missing")
     if manifest["format"] != FORMAT or manifest["format_version"] != FORMAT_VERSION:
-        raise DataError(path, "format", f"expected {FORMAT!r} version {FORMAT_VERSION}, "
-                                        f"got {manifest['format']!r} version {manifest['format_version']!r}")
+        raise DataError(
+            path,
+            "format",
+            f"expected {FORMAT!r} version {FORMAT_VERSION}, "
+            f"got {manifest['format']!r} version {manifest['format_version']!r}",
+        )
     if manifest["source"] not in SOURCES[part]:
         raise DataError(path, "source", f"expected one of {', '.join(SOURCES[part])}, got {manifest['source']!r}")
 
@@ -199,9 +208,13 @@ def _check_file_hash(actual_path: Path, entry: dict) -> None:
         raise DataError(actual_path, "", "listed in the manifest but the file is missing")
     actual = sha256_file(actual_path)
     if actual != entry.get("sha256"):
-        raise DataError(actual_path, "", f"sha256 {actual[:12]}… does not match the manifest "
-                                         f"({str(entry.get('sha256'))[:12]}…): the file was changed "
-                                         f"after the snapshot was made")
+        raise DataError(
+            actual_path,
+            "",
+            f"sha256 {actual[:12]}… does not match the manifest "
+            f"({str(entry.get('sha256'))[:12]}…): the file was changed "
+            f"after the snapshot was made",
+        )
 
 
 def seal_local(folder: Path, now: str, plan_path: Path | None = None) -> int:
@@ -240,8 +253,11 @@ def with_data_breaks(plan, ds: Dataset):
             found = tuple(SeriesBreak(b["year"], b["note"]) for b in ds.series_breaks(ind.id))
             known = {b.year for b in ind.breaks}
             extra = tuple(b for b in found if b.year not in known)
-            inds.append(dataclasses.replace(ind, breaks=tuple(sorted(ind.breaks + extra, key=lambda b: b.year)))
-                        if extra else ind)
+            inds.append(
+                dataclasses.replace(ind, breaks=tuple(sorted(ind.breaks + extra, key=lambda b: b.year)))
+                if extra
+                else ind
+            )
         areas.append(dataclasses.replace(area, indicators=tuple(inds)))
     return dataclasses.replace(plan, goal_areas=tuple(areas), by_slug={a.slug: a for a in areas})
 
@@ -295,46 +311,69 @@ def _csv_text(path: Path, columns: list[str]) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (in Excel: "
-                                              "Spara som > CSV UTF-8)") from None
+        raise DataError(
+            path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (in Excel: Spara som > CSV UTF-8)"
+        ) from None
 
 
 def _check_header(path: Path, header: list[str], columns: list[str]) -> None:
     """The header line names exactly the columns, in order, separated by commas."""
     if len(header) == 1 and ";" in header[0]:
-        raise DataError(path, "line 1", f"the columns are separated by semicolons; save the file comma-separated "
-                                        f"(in Excel: Spara som > CSV UTF-8) with the columns {','.join(columns)}")
+        raise DataError(
+            path,
+            "line 1",
+            f"the columns are separated by semicolons; save the file comma-separated "
+            f"(in Excel: Spara som > CSV UTF-8) with the columns {','.join(columns)}",
+        )
     if header != columns:
         missing = [c for c in columns if c not in header]
         extra = [c for c in header if c not in columns]
-        detail = "; ".join(filter(None, [f"missing {', '.join(missing)}" if missing else "",
-                                         f"not expected {', '.join(extra)}" if extra else ""])) or "wrong order"
+        detail = (
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        f"missing {', '.join(missing)}" if missing else "",
+                        f"not expected {', '.join(extra)}" if extra else "",
+                    ],
+                )
+            )
+            or "wrong order"
+        )
         raise DataError(path, "line 1", f"expected the columns {','.join(columns)} ({detail})")
 
 
-def _parse_row(row: list[str], columns: list[str], id_column: str,
-               last_year: int) -> tuple[dict | None, list[tuple[str, str]]]:
+def _parse_row(
+    row: list[str], columns: list[str], id_column: str, last_year: int
+) -> tuple[dict | None, list[tuple[str, str]]]:
     """One data line: its record (year and value parsed) and its problems as (column, message), in column order."""
     if len(row) != len(columns):
         return None, [("", f"expected {len(columns)} fields, got {len(row)}")]
     rec = dict(zip(columns, row, strict=True))
     year, year_problem = _parse_year(rec["year"], last_year)
     value, value_problem = _parse_value(rec["value"], rec["status"])
-    found = [problem for problem in (
-        None if rec[id_column] else (id_column, "empty"),
-        _municipality_problem(rec["municipality"]),
-        year_problem,
-        None if rec["gender"] in GENDERS else ("gender", f"expected T, K or M, got {rec['gender']!r}"),
-        value_problem,
-    ) if problem]
+    found = [
+        problem
+        for problem in (
+            None if rec[id_column] else (id_column, "empty"),
+            _municipality_problem(rec["municipality"]),
+            year_problem,
+            None if rec["gender"] in GENDERS else ("gender", f"expected T, K or M, got {rec['gender']!r}"),
+            value_problem,
+        )
+        if problem
+    ]
     return {**rec, "year": year, "value": value}, found
 
 
 def _municipality_problem(text: str) -> tuple[str, str] | None:
     if MUNICIPALITY_RE.match(text):
         return None
-    return ("municipality", f"expected a four-digit municipality code, got {text!r}"
-            + (" (a leading zero was lost: write it as text)" if text.isdigit() else ""))
+    return (
+        "municipality",
+        f"expected a four-digit municipality code, got {text!r}"
+        + (" (a leading zero was lost: write it as text)" if text.isdigit() else ""),
+    )
 
 
 def _parse_year(text: str, last_year: int) -> tuple[int | None, tuple[str, str] | None]:
@@ -343,8 +382,10 @@ def _parse_year(text: str, last_year: int) -> tuple[int | None, tuple[str, str] 
     except ValueError:
         return None, ("year", f"expected a year, got {text!r}")
     if not FIRST_YEAR <= year <= last_year:
-        return year, ("year", f"expected a year from {FIRST_YEAR} to {last_year} (the data's last "
-                              f"possible year), got {year}")
+        return year, (
+            "year",
+            f"expected a year from {FIRST_YEAR} to {last_year} (the data's last possible year), got {year}",
+        )
     return year, None
 
 
@@ -380,24 +421,35 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
         local_sources[ind] = "; ".join(sorted(set(src)))
     clash = set(kvalues["indicator"]) & set(lvalues["indicator"])
     if clash:
-        raise DataError(ldir / "values.csv", "column indicator",
-                        f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}")
+        raise DataError(
+            ldir / "values.csv", "column indicator", f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}"
+        )
     keep = ["indicator", *KOLADA_COLUMNS[1:], "file", "line"]
     parts_values = [kvalues[keep]] + ([lvalues[keep]] if len(lvalues) else [])
     values = pd.concat(parts_values, ignore_index=True)
     values = values.sort_values(["indicator", "municipality", "year", "gender"], ignore_index=True)
 
-    kpis = {k["id"]: k for k in _objects(kdir / "kpis.json", {"id", "title"},
-                                         "expected an object with at least id and title")}
-    munis = {m["id"]: m["title"] for m in _objects(kdir / "municipalities.json", {"id", "title"},
-                                                   "expected an object with id and title")}
-    groups = {g["id"]: {"title": g["title"], "members": g["members"]}
-              for g in _objects(kdir / "groups.json", {"id", "title", "members"},
-                                "expected an object with id, title and members")}
+    kpis = {
+        k["id"]: k
+        for k in _objects(kdir / "kpis.json", {"id", "title"}, "expected an object with at least id and title")
+    }
+    munis = {
+        m["id"]: m["title"]
+        for m in _objects(kdir / "municipalities.json", {"id", "title"}, "expected an object with id and title")
+    }
+    groups = {
+        g["id"]: {"title": g["title"], "members": g["members"]}
+        for g in _objects(
+            kdir / "groups.json", {"id", "title", "members"}, "expected an object with id, title and members"
+        )
+    }
     unknown_kpis = sorted(set(kvalues["indicator"]) - set(kpis))
     if unknown_kpis:
-        raise DataError(kdir / "values.csv", "column kpi",
-                        f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}")
+        raise DataError(
+            kdir / "values.csv",
+            "column kpi",
+            f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}",
+        )
     changes = _read_json(kdir / "changes.json") if "changes.json" in kman["files"] else {}
     return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources, changes)
 
@@ -405,11 +457,16 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
 def _read_local(ldir: Path) -> tuple[dict, pd.DataFrame]:
     """The local part of a data set: its manifest and its values."""
     if not ldir.is_dir():
-        raise DataError(ldir, "", "missing: the plan's local indicators are read from here. Create "
-                                  "values.csv in the format of data/README.md, then run `make local`")
+        raise DataError(
+            ldir,
+            "",
+            "missing: the plan's local indicators are read from here. Create "
+            "values.csv in the format of data/README.md, then run `make local`",
+        )
     lman = read_manifest(ldir, "local")
-    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator",
-                             last_possible_year(lman)).assign(file="local/values.csv")
+    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator", last_possible_year(lman)).assign(
+        file="local/values.csv"
+    )
     return lman, lvalues
 
 
@@ -440,8 +497,12 @@ def can_be_negative(text: str) -> bool:
 def check_plan_against_data(plan, dataset: Dataset) -> None:
     """Every indicator of the plan has data, the plan's places exist in the data set, and every value is
     possible in its unit (a share within 0–100 %, no negative count). Reports every problem at once."""
-    raise_all(_place_problems(plan, dataset) + _indicator_problems(plan, dataset)
-              + _value_problems(plan, dataset) + _unknown_local_problems(plan, dataset))
+    raise_all(
+        _place_problems(plan, dataset)
+        + _indicator_problems(plan, dataset)
+        + _value_problems(plan, dataset)
+        + _unknown_local_problems(plan, dataset)
+    )
 
 
 def _place_problems(plan, dataset: Dataset) -> list[PlanError]:
@@ -451,11 +512,19 @@ def _place_problems(plan, dataset: Dataset) -> list[PlanError]:
     for key in ("municipality", "comparison"):
         place = getattr(plan, key)
         if place.id not in dataset.municipalities:
-            problems.append(PlanError(plan.path, f"plan.{key}.id",
-                                      f"municipality {place.id!r} has no entry in {kdir / 'municipalities.json'}"))
+            problems.append(
+                PlanError(
+                    plan.path,
+                    f"plan.{key}.id",
+                    f"municipality {place.id!r} has no entry in {kdir / 'municipalities.json'}",
+                )
+            )
     if plan.peer_group.id not in dataset.groups:
-        problems.append(PlanError(plan.path, "plan.peer_group.id",
-                                  f"group {plan.peer_group.id!r} has no entry in {kdir / 'groups.json'}"))
+        problems.append(
+            PlanError(
+                plan.path, "plan.peer_group.id", f"group {plan.peer_group.id!r} has no entry in {kdir / 'groups.json'}"
+            )
+        )
     return problems
 
 
@@ -470,8 +539,13 @@ def _indicator_problems(plan, dataset: Dataset) -> list[PlanError]:
             if ind.is_kolada and ind.id not in dataset.kpis:
                 problems.append(PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kdir / 'kpis.json'}"))
             if not ind.is_kolada and ind.id not in local_ids:
-                problems.append(PlanError(plan.path, key, f"local indicator {ind.id} has no values in "
-                                                          f"{dataset.root / 'local' / 'values.csv'}"))
+                problems.append(
+                    PlanError(
+                        plan.path,
+                        key,
+                        f"local indicator {ind.id} has no values in {dataset.root / 'local' / 'values.csv'}",
+                    )
+                )
     return problems
 
 
@@ -490,11 +564,21 @@ def _value_problems(plan, dataset: Dataset) -> list[DataError]:
         share = "%" in unit
         for r in rows.itertuples():
             if share and not 0 <= r.value <= 100:
-                problems.append(DataError(dataset.root / r.file, f"line {r.line}, column value",
-                                          f"{r.value:g} is not a share between 0 and 100 ({ind_id}, {unit})"))
+                problems.append(
+                    DataError(
+                        dataset.root / r.file,
+                        f"line {r.line}, column value",
+                        f"{r.value:g} is not a share between 0 and 100 ({ind_id}, {unit})",
+                    )
+                )
             elif r.value < 0 and not can_be_negative(f"{unit} {title}"):
-                problems.append(DataError(dataset.root / r.file, f"line {r.line}, column value",
-                                          f"{r.value:g} is negative, which {ind_id} ({unit}) cannot be"))
+                problems.append(
+                    DataError(
+                        dataset.root / r.file,
+                        f"line {r.line}, column value",
+                        f"{r.value:g} is negative, which {ind_id} ({unit}) cannot be",
+                    )
+                )
     return problems
 
 
@@ -506,7 +590,12 @@ def _unknown_local_problems(plan, dataset: Dataset) -> list[DataError]:
     problems = []
     for ind_id in sorted(local_ids - planned):
         line = int(dataset.values[dataset.values["indicator"] == ind_id]["line"].min())
-        problems.append(DataError(dataset.root / "local" / "values.csv", f"line {line}, column indicator",
-                                  f"unknown indicator {ind_id!r}: the plan declares no local indicator with this id "
-                                  f"(local indicators: {known})"))
+        problems.append(
+            DataError(
+                dataset.root / "local" / "values.csv",
+                f"line {line}, column indicator",
+                f"unknown indicator {ind_id!r}: the plan declares no local indicator with this id "
+                f"(local indicators: {known})",
+            )
+        )
     return problems

@@ -1,4 +1,5 @@
 """Errors that tell the user what to fix: which file, which key or row, what was expected."""
+
 from __future__ import annotations
 
 
@@ -44,7 +45,7 @@ class InputErrors(ExceptionGroup, InputError):
         return InputErrors(list(excs))
 
     def __str__(self) -> str:
-        lines = [self._line(p) for p in self.exceptions[:self.SHOWN]]
+        lines = [self._line(p) for p in self.exceptions[: self.SHOWN]]
         if len(self.exceptions) > self.SHOWN:
             lines.append(f"  … and {len(self.exceptions) - self.SHOWN} more")
         return "\n".join([self.message, *lines])

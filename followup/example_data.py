@@ -8,6 +8,7 @@ invented parameters per KPI. The output is in exactly the on-disk format of a fe
 Randomness comes from Python's `random.Random`, seeded per series from the spec's seed: the same spec
 gives byte-identical files on every machine and Python version.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,20 @@ from .errors import FollowupError
 from .runs import RunLock, recover
 
 ROOT = Path(__file__).resolve().parent.parent
-KPI_FACTS = ("id", "title", "description", "is_divided_by_gender", "municipality_type", "auspice",
-             "operating_area", "perspective", "prel_publication_date", "publication_date", "publ_period",
-             "has_ou_data")
+KPI_FACTS = (
+    "id",
+    "title",
+    "description",
+    "is_divided_by_gender",
+    "municipality_type",
+    "auspice",
+    "operating_area",
+    "perspective",
+    "prel_publication_date",
+    "publication_date",
+    "publ_period",
+    "has_ou_data",
+)
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -80,12 +92,22 @@ def kpi_rows(spec: dict, kpi: dict) -> list[dict]:
                     by_gender.update(K=women, M=round(total) - women)
                 else:
                     half = ex.get("gender_gap", 0) / 2
-                    by_gender.update(K=_clamp(total + half + r.gauss(0, noise / 2), lo, hi),
-                                     M=_clamp(total - half + r.gauss(0, noise / 2), lo, hi))
+                    by_gender.update(
+                        K=_clamp(total + half + r.gauss(0, noise / 2), lo, hi),
+                        M=_clamp(total - half + r.gauss(0, noise / 2), lo, hi),
+                    )
             status = missing.get((muni, year))
             for gender in sorted(by_gender):
-                rows.append({"kpi": kpi["id"], "municipality": muni, "year": year, "gender": gender,
-                             "value": "" if status else _fmt(by_gender[gender], d), "status": status or ""})
+                rows.append(
+                    {
+                        "kpi": kpi["id"],
+                        "municipality": muni,
+                        "year": year,
+                        "gender": gender,
+                        "value": "" if status else _fmt(by_gender[gender], d),
+                        "status": status or "",
+                    }
+                )
     return rows
 
 
@@ -98,8 +120,17 @@ def local_rows(spec: dict) -> list[dict]:
         years.update({int(m["year"]): ("", m["status"]) for m in ind.get("missing", [])})
         for year in sorted(years):
             value, status = years[year]
-            rows.append({"indicator": ind["id"], "municipality": own, "year": year, "gender": "T",
-                         "value": value, "status": status, "source": ind["source"]})
+            rows.append(
+                {
+                    "indicator": ind["id"],
+                    "municipality": own,
+                    "year": year,
+                    "gender": "T",
+                    "value": value,
+                    "status": status,
+                    "source": ind["source"],
+                }
+            )
     return rows
 
 
@@ -110,12 +141,14 @@ def generate(spec_path: Path, out: Path) -> None:
     rows = [row for kpi in sorted(spec["kpis"], key=lambda k: k["id"]) for row in kpi_rows(spec, kpi)]
     rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
     kpis = [{k: kpi[k] for k in KPI_FACTS} for kpi in sorted(spec["kpis"], key=lambda k: k["id"])]
-    note = (f"Exempeldata, genererade av followup.example_data från {Path(spec_path).name}. "
-            "Inte officiell statistik.")
+    note = f"Exempeldata, genererade av followup.example_data från {Path(spec_path).name}. Inte officiell statistik."
     files = {
-        "kolada": {"values.csv": csv_text(rows, KOLADA_COLUMNS), "kpis.json": json_text(kpis),
-                   "municipalities.json": json_text(sorted(spec["municipalities"], key=lambda m: m["id"])),
-                   "groups.json": json_text(spec["groups"])},
+        "kolada": {
+            "values.csv": csv_text(rows, KOLADA_COLUMNS),
+            "kpis.json": json_text(kpis),
+            "municipalities.json": json_text(sorted(spec["municipalities"], key=lambda m: m["id"])),
+            "groups.json": json_text(spec["groups"]),
+        },
         "local": {"values.csv": csv_text(local_rows(spec), LOCAL_COLUMNS)},
     }
     stages = {part: swap.staging_dir(Path(out) / part) for part in files}
@@ -141,8 +174,11 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--spec", type=Path, default=ROOT / "data" / "example" / "generator.yml")
     p.add_argument("--out", type=Path, default=ROOT / "data" / "example")
-    p.add_argument("--project", type=Path, help="the project folder whose run lock to take "
-                                                "(default: the nearest parent of --out with data/plan.yml)")
+    p.add_argument(
+        "--project",
+        type=Path,
+        help="the project folder whose run lock to take (default: the nearest parent of --out with data/plan.yml)",
+    )
     p.add_argument("--wait", action="store_true", help="if another run is in progress, wait for it (default: refuse)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)

@@ -4,6 +4,7 @@ Kernels talk over IPC sockets in a private folder (no TCP ports for parallel ker
 an environment for deterministic runs (`kernel_environment`), and write their chatter to the run's log.
 The first failure (or Ctrl-C) stops the run; the caller ends every process of the run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,11 @@ def _failure(job: dict, exc: Exception) -> BuildError:
     if isinstance(exc, pm.PapermillExecutionError):
         tb = [ANSI.sub("", line) for line in exc.traceback]
         tail = "\n".join("\n".join(tb).splitlines()[-8:])
-        return BuildError(f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
-                          f"raised {exc.ename}: {exc.evalue}\n{tail}\n"
-                          f"executed notebook kept for inspection: {job['output']}")
+        return BuildError(
+            f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
+            f"raised {exc.ename}: {exc.evalue}\n{tail}\n"
+            f"executed notebook kept for inspection: {job['output']}"
+        )
     return BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}")
 
 
@@ -63,9 +66,17 @@ def _run_once(job: dict) -> None:
 
     with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
-        pm.execute_notebook(job["input"], job["output"], parameters=job["parameters"], cwd=job["cwd"],
-                            kernel_name="python3", progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False, km=km)
+        pm.execute_notebook(
+            job["input"],
+            job["output"],
+            parameters=job["parameters"],
+            cwd=job["cwd"],
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            km=km,
+        )
 
 
 def run_job(job: dict) -> tuple[str, float]:

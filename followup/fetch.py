@@ -6,6 +6,7 @@ snapshot byte for byte as it was. A fetch compares itself with the previous snap
 changes.json: revised values, KPIs whose title changed (a changed unit marks a series break, so trends
 are not compared across it), KPIs that Kolada no longer has, and peer-group members that changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,14 @@ def _number(value) -> str:
 
 def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: list[dict]) -> dict:
     """What differs between the previous snapshot in old_dir (if any) and the new one."""
-    changes = {"previous_retrieved": None, "revised_values": [], "renamed_kpis": [], "removed_kpis": [],
-               "group_changes": [], "series_breaks": []}
+    changes = {
+        "previous_retrieved": None,
+        "revised_values": [],
+        "renamed_kpis": [],
+        "removed_kpis": [],
+        "group_changes": [],
+        "series_breaks": [],
+    }
     if not (old_dir / "manifest.json").exists():
         return changes
     try:
@@ -54,17 +61,27 @@ def compare(old_dir: Path, values: list[dict], kpis: dict[str, dict], groups: li
 def _revised_values(old, values: list[dict]) -> list[dict]:
     """Values that differ from the previous snapshot's (a value that appeared or vanished counts too)."""
     revised = []
-    before = {(r.indicator, r.municipality, int(r.year), r.gender): r.value
-              for r in old.values.itertuples() if r.indicator in old.kpis}
+    before = {
+        (r.indicator, r.municipality, int(r.year), r.gender): r.value
+        for r in old.values.itertuples()
+        if r.indicator in old.kpis
+    }
     for row in values:
         key = (row["kpi"], row["municipality"], row["year"], row["gender"])
         if key in before:
             old_v, new_v = before[key], row["value"]
             old_missing, new_missing = old_v != old_v, new_v is None  # NaN != NaN
             if old_missing != new_missing or (not old_missing and abs(float(new_v) - old_v) > 1e-9):
-                revised.append({
-                    "kpi": key[0], "municipality": key[1], "year": key[2], "gender": key[3],
-                    "old": None if old_missing else old_v, "new": None if new_missing else float(new_v)})
+                revised.append(
+                    {
+                        "kpi": key[0],
+                        "municipality": key[1],
+                        "year": key[2],
+                        "gender": key[3],
+                        "old": None if old_missing else old_v,
+                        "new": None if new_missing else float(new_v),
+                    }
+                )
     return revised
 
 
@@ -87,10 +104,13 @@ def _kpi_changes(old, kpis: dict[str, dict], changes: dict) -> None:
 def _series_break(old, kpi: str, old_unit: str, new_unit: str, changes: dict) -> None:
     years = old.values[(old.values["indicator"] == kpi)].dropna(subset=["value"])["year"]
     if len(years):
-        changes["series_breaks"].append({
-            "kpi": kpi, "year": int(years.max()) + 1,
-            "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning "
-                    f"{datetime.now(UTC):%Y-%m-%d})"})
+        changes["series_breaks"].append(
+            {
+                "kpi": kpi,
+                "year": int(years.max()) + 1,
+                "note": f"enheten ändrades från ”{old_unit}” till ”{new_unit}” (hämtning {datetime.now(UTC):%Y-%m-%d})",
+            }
+        )
 
 
 def _group_changes(old, groups: list[dict]) -> list[dict]:
@@ -103,10 +123,13 @@ def _group_changes(old, groups: list[dict]) -> list[dict]:
         if was is not None and set(was) != set(now):
             names = {m["member_id"]: m["member_title"] for m in g["members"]}
             names.update({m["member_id"]: m["member_title"] for m in old.groups[g["id"]]["members"]})
-            out.append({
-                "group": g["id"],
-                "added": [{"id": i, "title": names[i]} for i in now if i not in was],
-                "removed": [{"id": i, "title": names[i]} for i in was if i not in now]})
+            out.append(
+                {
+                    "group": g["id"],
+                    "added": [{"id": i, "title": names[i]} for i in now if i not in was],
+                    "removed": [{"id": i, "title": names[i]} for i in was if i not in now],
+                }
+            )
     return out
 
 
@@ -120,9 +143,16 @@ def _previous_rows(path: Path, kpis: set[str], munis: set[str]) -> list[dict]:
     with open(path, encoding="utf-8-sig", newline="") as f:
         for r in csv.DictReader(f):
             if r["kpi"] in kpis and r["municipality"] in munis:
-                out.append({"kpi": r["kpi"], "municipality": r["municipality"], "year": int(r["year"]),
-                            "gender": r["gender"], "value": float(r["value"]) if r["value"] else None,
-                            "status": r["status"]})
+                out.append(
+                    {
+                        "kpi": r["kpi"],
+                        "municipality": r["municipality"],
+                        "year": int(r["year"]),
+                        "gender": r["gender"],
+                        "value": float(r["value"]) if r["value"] else None,
+                        "status": r["status"],
+                    }
+                )
     return out
 
 
@@ -183,8 +213,17 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
         "changes.json": json_text(changes),
     }
     retrieved = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _write_snapshot(target, files, retrieved, {"api": {"base_url": client.base_url, "version": "v3"},
-                                               "report_year": year, "years": [first, year], "urls": client.urls})
+    _write_snapshot(
+        target,
+        files,
+        retrieved,
+        {
+            "api": {"base_url": client.base_url, "version": "v3"},
+            "report_year": year,
+            "years": [first, year],
+            "urls": client.urls,
+        },
+    )
     log.info("snapshot written to %s/ (%d values, retrieved %s)", target.relative_to(repo), len(rows), retrieved)
     return changes
 
@@ -206,9 +245,12 @@ def summary(changes: dict) -> list[str]:
         return [f"the previous snapshot could not be read, so nothing was compared: {changes['previous_unreadable']}"]
     if changes["previous_retrieved"] is None:
         return ["no previous snapshot to compare with"]
-    parts = [f"{len(changes['revised_values'])} revised values", f"{len(changes['renamed_kpis'])} renamed KPIs",
-             f"{len(changes['removed_kpis'])} KPIs no longer in Kolada",
-             f"{len(changes['group_changes'])} peer groups with other members"]
+    parts = [
+        f"{len(changes['revised_values'])} revised values",
+        f"{len(changes['renamed_kpis'])} renamed KPIs",
+        f"{len(changes['removed_kpis'])} KPIs no longer in Kolada",
+        f"{len(changes['group_changes'])} peer groups with other members",
+    ]
     if not any(changes[k] for k in ("revised_values", "renamed_kpis", "removed_kpis", "group_changes")):
         return [f"no changes since the snapshot of {changes['previous_retrieved']}"]
     return [f"changes since the snapshot of {changes['previous_retrieved']}: " + ", ".join(parts)]

@@ -3,6 +3,7 @@
 Charts are written as SVG files (vector graphics for the PDF) with deterministic bytes, and shown in the
 book through a MyST figure directive that carries the alt text, the caption and the source.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,13 +34,15 @@ STYLES = {
 def setup() -> None:
     """Matplotlib settings for deterministic, readable SVG charts."""
     sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
-    matplotlib.rcParams.update({
-        "svg.hashsalt": "borlange-followup",  # fixed ids inside the SVG
-        "svg.fonttype": "none",  # text stays text: searchable, selectable in the PDF
-        "figure.dpi": 100,
-        "axes.titlesize": 12,
-        "axes.titleweight": "bold",
-    })
+    matplotlib.rcParams.update(
+        {
+            "svg.hashsalt": "borlange-followup",  # fixed ids inside the SVG
+            "svg.fonttype": "none",  # text stays text: searchable, selectable in the PDF
+            "figure.dpi": 100,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+        }
+    )
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~$])")
@@ -71,8 +74,9 @@ class Figure:
         """The MyST figure: the image with its alt text and caption, and its provenance as the legend."""
         rel = Path(self.path).relative_to(relative_to).as_posix()
         legend = f"\n\n{provenance}" if provenance else ""
-        return (f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: 100%\n\n"
-                f"{self.caption}{legend}\n:::\n")
+        return (
+            f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: 100%\n\n{self.caption}{legend}\n:::\n"
+        )
 
 
 def source_text(ds: Dataset, plan: Plan, ind: Indicator, computed: bool = True) -> str:
@@ -81,7 +85,7 @@ def source_text(ds: Dataset, plan: Plan, ind: Indicator, computed: bool = True) 
         producer = ds.producer(ind.id)
         text = f"Källa: Kolada, {ind.id}" + (f" ({producer})" if producer else "") + "."
         if computed:
-            text += (" Medelvärde för liknande kommuner: egen beräkning på data från Kolada.")
+            text += " Medelvärde för liknande kommuner: egen beräkning på data från Kolada."
         return text
     return f"Källa: {ds.local_sources.get(ind.id, ind.supplier)} (lokal uppgift)."
 
@@ -141,8 +145,11 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
 
     period = fmt.year_range(first_year, year)
     own_values = lines[0][2]  # the municipality's line comes first
-    gaps = [f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
-            for y, v in zip(years, own_values, strict=True) if math.isnan(v)]
+    gaps = [
+        f"{y} ({analysis.missing_reason(ds, ind, muni.id, y)})"
+        for y, v in zip(years, own_values, strict=True)
+        if math.isnan(v)
+    ]
     alt = _trend_alt(ind, period, years, drawn, breaks)
     caption = _trend_caption(ds, plan, ind, period, gaps, breaks)
     return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)
@@ -178,8 +185,15 @@ def _draw_breaks(ax, breaks) -> None:
     """A dashed vertical line, labelled, before the first year of each new series."""
     for br in breaks:
         ax.axvline(br.year - 0.5, color="#444444", linestyle=(0, (4, 3)), linewidth=1)
-        ax.annotate("Tidsseriebrott", xy=(br.year - 0.5, 1), xycoords=("data", "axes fraction"),
-                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="#444444")
+        ax.annotate(
+            "Tidsseriebrott",
+            xy=(br.year - 0.5, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="#444444",
+        )
 
 
 def _trend_alt(ind: Indicator, period: str, years: list[int], drawn, breaks) -> str:
@@ -188,10 +202,10 @@ def _trend_alt(ind: Indicator, period: str, years: list[int], drawn, breaks) -> 
     for label, values in drawn:
         known = [(y, v) for y, v in zip(years, values, strict=True) if not math.isnan(v)]
         (y0, v0), (y1, v1) = known[0], known[-1]
-        parts.append(f"{label} {ind.show(v0)} år {y0} och "
-                     f"{ind.show(v1)} år {y1}")
-    alt = (f"Linjediagram: {ind.short_title} ({ind.unit}), {period}. "
-           + ("; ".join(parts) + "." if parts else "Inga värden finns för perioden."))
+        parts.append(f"{label} {ind.show(v0)} år {y0} och {ind.show(v1)} år {y1}")
+    alt = f"Linjediagram: {ind.short_title} ({ind.unit}), {period}. " + (
+        "; ".join(parts) + "." if parts else "Inga värden finns för perioden."
+    )
     return alt + "".join(f" Tidsseriebrott {br.year}." for br in breaks)
 
 
@@ -225,11 +239,18 @@ def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, ye
         total += 0.0 if math.isnan(v) else v
         running.append(total)
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    ax.bar(years, [0 if math.isnan(v) else v for v in yearly], color="#56B4E9", edgecolor="#0072B2",
-           hatch="//", label="Per år")
+    ax.bar(
+        years,
+        [0 if math.isnan(v) else v for v in yearly],
+        color="#56B4E9",
+        edgecolor="#0072B2",
+        hatch="//",
+        label="Per år",
+    )
     ax.plot(years, running, label="Sammanlagt", **STYLES["municipality"])
-    ax.axhline(t.value, color="#D55E00", linestyle="--", linewidth=1.6,
-               label=f"Mål: minst {fmt.number(t.value, ind.decimals)}")
+    ax.axhline(
+        t.value, color="#D55E00", linestyle="--", linewidth=1.6, label=f"Mål: minst {fmt.number(t.value, ind.decimals)}"
+    )
     ax.set_title(f"{ind.short_title}, sammanlagt {fmt.year_range(plan.period_start, plan.period_end)}", loc="left")
     ax.set_ylabel(ind.unit)
     ax.set_xticks(years, [str(y) for y in years], fontsize=9)
@@ -240,14 +261,19 @@ def cumulative_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, ye
     missing = [str(y) for y, v in done if math.isnan(v)]
     per_year = "; ".join(f"{y}: {fmt.number(v, ind.decimals)}" for y, v in done if not math.isnan(v))
     last_year = max((y for y, v in done if not math.isnan(v)), default=None)
-    alt = (f"Stapeldiagram med linje: {ind.short_title} per år {fmt.year_range(plan.period_start, year)} "
-           f"({per_year}), sammanlagt {fmt.number(total, ind.decimals)}"
-           + (f" till och med {last_year}" if last_year else "")
-           + f", mot målet minst {fmt.number(t.value, ind.decimals)} under "
-           f"{fmt.year_range(plan.period_start, plan.period_end)}.")
-    caption = (f"{md_escape(ind.short_title)} under planperioden, per år och sammanlagt, mot målet. "
-               + (f"Värde saknas för {', '.join(missing)}; räknas inte med i summan. " if missing else "")
-               + "Summan: egen beräkning. " + md_escape(source_text(ds, plan, ind, computed=False)))
+    alt = (
+        f"Stapeldiagram med linje: {ind.short_title} per år {fmt.year_range(plan.period_start, year)} "
+        f"({per_year}), sammanlagt {fmt.number(total, ind.decimals)}"
+        + (f" till och med {last_year}" if last_year else "")
+        + f", mot målet minst {fmt.number(t.value, ind.decimals)} under "
+        f"{fmt.year_range(plan.period_start, plan.period_end)}."
+    )
+    caption = (
+        f"{md_escape(ind.short_title)} under planperioden, per år och sammanlagt, mot målet. "
+        + (f"Värde saknas för {', '.join(missing)}; räknas inte med i summan. " if missing else "")
+        + "Summan: egen beräkning. "
+        + md_escape(source_text(ds, plan, ind, computed=False))
+    )
     if ds.is_example:
         caption += f" **{EXAMPLE_NOTE}.**"
     return Figure(path, f"fig-{area.slug}-{ind.id.lower()}-sammanlagt", alt, caption)

@@ -7,6 +7,7 @@
     change(-2.1)        -> "−2,1"; change(0.4) -> "+0,4"
 Missing values (None, NaN) are written as the dash "–" (U+2013).
 """
+
 from __future__ import annotations
 
 import math
@@ -93,5 +94,5 @@ def value_change(value, unit: str, decimals: int) -> str:
 
 
 def year_range(first: int, last: int) -> str:
-    """"2015–2025" with an en dash."""
+    """ "2015–2025" with an en dash."""
     return f"{first}{DASH}{last}" if first != last else str(first)

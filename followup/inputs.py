@@ -6,6 +6,7 @@ copies exactly these files into its staging folder and runs from the copies; the
 hashes; `make verify` re-executes from them and `make publish` archives them. Anything a later feature
 reads must be added here.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,6 +26,7 @@ CONFIG_FILES = ("_config.yml", "_toc.yml")
 @dataclass(frozen=True)
 class Inputs:
     """What a build reads, resolved and validated."""
+
     repo: Path
     plan: Plan
     data: Dataset
@@ -70,8 +72,7 @@ def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None)
     if areas:
         unknown = [a for a in areas if a not in plan.slugs]
         if unknown:
-            raise FollowupError(f"--areas: unknown goal area {', '.join(unknown)} "
-                                f"(known: {', '.join(plan.slugs)})")
+            raise FollowupError(f"--areas: unknown goal area {', '.join(unknown)} (known: {', '.join(plan.slugs)})")
         slugs = [s for s in plan.slugs if s in areas]  # plan order, no duplicates
     for slug in slugs:
         load_commentary(p["commentary"], year, slug)  # validates its front matter
@@ -82,8 +83,11 @@ def files(repo: Path, data_root: Path, year: int, slugs: list[str]) -> list[str]
     """Every file a build reads, relative to the repository: the one list of a build's inputs."""
     out = ["data/plan.yml", "data/plan.schema.json", *CONFIG_FILES]
     out += sorted(p.relative_to(repo).as_posix() for p in (repo / "notebooks").glob("*.ipynb"))
-    out += sorted(p.relative_to(repo).as_posix() for p in (repo / "book").rglob("*")
-                  if p.is_file() and "commentary" not in p.relative_to(repo / "book").parts)
+    out += sorted(
+        p.relative_to(repo).as_posix()
+        for p in (repo / "book").rglob("*")
+        if p.is_file() and "commentary" not in p.relative_to(repo / "book").parts
+    )
     for part in ("kolada", "local"):
         out += sorted(p.relative_to(repo).as_posix() for p in (data_root / part).iterdir() if p.is_file())
     for slug in slugs:

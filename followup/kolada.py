@@ -7,6 +7,7 @@ HTTP 429, 5xx, time-outs and lost connections (a bounded number of tries, honour
 `max_backoff`), and a clear error for any other 4xx and for a response that is not the JSON expected.
 Every request batch logs a progress line (logger `followup.kolada`, level INFO).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -45,7 +46,7 @@ class Transient(Exception):
 
 
 def chunks(ids: list[str], size: int = MAX_IDS) -> list[list[str]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def retry_after(value: str | None) -> float | None:
@@ -88,8 +89,12 @@ class Client:
     def get_json(self, url: str):
         """GET one URL and parse its JSON, retrying what may pass (429, 5xx, time-outs, lost connections)."""
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.tries), wait=self._wait, sleep=self.sleep,
-            retry=tenacity.retry_if_exception_type(Transient), before_sleep=self._announce)
+            stop=tenacity.stop_after_attempt(self.tries),
+            wait=self._wait,
+            sleep=self.sleep,
+            retry=tenacity.retry_if_exception_type(Transient),
+            before_sleep=self._announce,
+        )
         try:
             return retrying(self._get_once, url)
         except tenacity.RetryError as exc:
@@ -104,12 +109,16 @@ class Client:
 
     def _announce(self, state: tenacity.RetryCallState) -> None:
         reason = state.outcome.exception().reason
-        log.info("  %s; retrying in %g s (try %d of %d)", reason, state.next_action.sleep,
-                 state.attempt_number + 1, self.tries)
+        log.info(
+            "  %s; retrying in %g s (try %d of %d)",
+            reason,
+            state.next_action.sleep,
+            state.attempt_number + 1,
+            self.tries,
+        )
 
     def _get_once(self, url: str):
-        request = urllib.request.Request(url, headers={"Accept": "application/json",
-                                                       "User-Agent": "borlange-followup"})
+        request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "borlange-followup"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = response.read()
@@ -169,10 +178,19 @@ class Client:
         for i, kpi_part in enumerate(chunks(kpis)):
             for muni_part in chunks(municipalities):
                 for year_part in year_parts:
-                    url = self.url("data", "kpi", ",".join(kpi_part), "municipality", ",".join(muni_part),
-                                   "year", ",".join(year_part))
-                    what = (f"values, KPIs {i * MAX_IDS + 1}–{i * MAX_IDS + len(kpi_part)} of {len(kpis)}, "
-                            f"{len(muni_part)} municipalities, {len(year_part)} years")
+                    url = self.url(
+                        "data",
+                        "kpi",
+                        ",".join(kpi_part),
+                        "municipality",
+                        ",".join(muni_part),
+                        "year",
+                        ",".join(year_part),
+                    )
+                    what = (
+                        f"values, KPIs {i * MAX_IDS + 1}–{i * MAX_IDS + len(kpi_part)} of {len(kpis)}, "
+                        f"{len(muni_part)} municipalities, {len(year_part)} years"
+                    )
                     rows += flatten(self.get_all(url, what), url)
         return rows
 
@@ -197,6 +215,14 @@ def flatten(rows: list[dict], url: str) -> list[dict]:
             status = (entry.get("status") or "").strip()
             if value is None and not status:
                 status = "Värde saknas i Kolada (ingen orsak angiven)"
-            out.append({"kpi": kpi, "municipality": str(muni), "year": year, "gender": gender,
-                        "value": value, "status": status})
+            out.append(
+                {
+                    "kpi": kpi,
+                    "municipality": str(muni),
+                    "year": year,
+                    "gender": gender,
+                    "value": value,
+                    "status": status,
+                }
+            )
     return out

@@ -10,6 +10,7 @@ documents, charts and tables. Then it starts JupyterLab there on localhost and p
 there, each notebook runs top to bottom and writes nothing inside the tracked tree. Running the overview
 after the goal areas' notebooks shows what they recorded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,13 @@ def prepare(repo: Path = REPO) -> Path:
     folder.mkdir(exist_ok=True)
     (folder / ".gitignore").write_text("*\n", encoding="utf-8")  # nothing here is ever committed
     data_root = choose_root(p["data"]).relative_to(repo).as_posix()
-    common = {"data_dir": f"../{data_root}", "plan_path": "../data/plan.yml",
-              "commentary_dir": "../book/commentary", "results_dir": "results", "book_output": False}
+    common = {
+        "data_dir": f"../{data_root}",
+        "plan_path": "../data/plan.yml",
+        "commentary_dir": "../book/commentary",
+        "results_dir": "results",
+        "book_output": False,
+    }
     year = _latest_year(repo)
     for area in plan.goal_areas:
         text = chapter_text(load_commentary(p["commentary"], year, area.slug), year)
@@ -76,16 +82,22 @@ def main(argv=None) -> int:
     ap.add_argument("--no-start", action="store_true", help="only prepare lab/; do not start JupyterLab")
     args = ap.parse_args(argv)
     folder = prepare()
-    print(f"ready notebooks in {folder.relative_to(REPO)}/: one per goal area and {OVERVIEW}.ipynb "
-          f"(run the goal areas' notebooks first; the overview shows what they recorded)")
+    print(
+        f"ready notebooks in {folder.relative_to(REPO)}/: one per goal area and {OVERVIEW}.ipynb "
+        f"(run the goal areas' notebooks first; the overview shows what they recorded)"
+    )
     if args.no_start:
         return 0
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-    print(f"starting JupyterLab on http://127.0.0.1:{args.port}/ (the address with its token follows; "
-          f"Ctrl-C stops it)", flush=True)
+    print(
+        f"starting JupyterLab on http://127.0.0.1:{args.port}/ (the address with its token follows; Ctrl-C stops it)",
+        flush=True,
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.call([jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={args.port}",
-                            f"--ServerApp.root_dir={folder}"], env=env)
+    return subprocess.call(
+        [jupyter, "lab", "--no-browser", "--ip=127.0.0.1", f"--port={args.port}", f"--ServerApp.root_dir={folder}"],
+        env=env,
+    )
 
 
 if __name__ == "__main__":

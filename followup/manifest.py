@@ -7,6 +7,7 @@ published file that carries content: each figure and table file, the results, th
 
 followup.verify proves a report from its manifest; followup.publish archives it.
 """
+
 from __future__ import annotations
 
 import hashlib

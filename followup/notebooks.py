@@ -7,6 +7,7 @@ before papermill executes it, `render_template` fills the placeholders `{{ slug 
 Papermill then injects the parameters and executes it, and `tidy_executed` hides the parameter cells from
 the reader and removes what differs between runs (timestamps, durations, absolute paths).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,15 @@ from .errors import BuildError
 from .plan import GoalArea
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-COMMON_PARAMETERS = {"report_year", "municipality", "data_dir", "plan_path", "commentary_dir", "results_dir",
-                     "book_output"}
+COMMON_PARAMETERS = {
+    "report_year",
+    "municipality",
+    "data_dir",
+    "plan_path",
+    "commentary_dir",
+    "results_dir",
+    "book_output",
+}
 NOTEBOOK_PARAMETERS = {"goal_area": COMMON_PARAMETERS | {"goal_area"}, "overview": COMMON_PARAMETERS}
 
 
@@ -38,8 +46,9 @@ def _fill_cells(nb: nbformat.NotebookNode, values: dict[str, str], where) -> nbf
         def fill(match, i=i):
             name = match.group(1)
             if name not in values:
-                raise BuildError(f"{where}: cell {i}: unknown placeholder {{{{ {name} }}}} "
-                                 f"(known: {', '.join(sorted(values))})")
+                raise BuildError(
+                    f"{where}: cell {i}: unknown placeholder {{{{ {name} }}}} (known: {', '.join(sorted(values))})"
+                )
             return values[name]
 
         cell.source = PLACEHOLDER.sub(fill, cell.source)
@@ -76,8 +85,10 @@ def check_parameters(notebook: Path, kind: str) -> None:
     """Papermill only warns about an unknown parameter: make a mismatch an error."""
     have, want = parameter_names(notebook), NOTEBOOK_PARAMETERS[kind]
     if have != want:
-        raise BuildError(f"{notebook}: the parameters cell defines {', '.join(sorted(have)) or 'nothing'}; "
-                         f"expected {', '.join(sorted(want))}")
+        raise BuildError(
+            f"{notebook}: the parameters cell defines {', '.join(sorted(have)) or 'nothing'}; "
+            f"expected {', '.join(sorted(want))}"
+        )
 
 
 def tidy_executed(path: Path) -> None:
@@ -92,6 +103,5 @@ def tidy_executed(path: Path) -> None:
         if pm is not None:
             cell.metadata["papermill"] = {k: v for k, v in pm.items() if k in ("exception", "status")}
     pm = nb.metadata.get("papermill", {})
-    nb.metadata["papermill"] = {"parameters": pm.get("parameters", {}),
-                                "version": pm.get("version")}
+    nb.metadata["papermill"] = {"parameters": pm.get("parameters", {}), "version": pm.get("version")}
     nbformat.write(nb, path)

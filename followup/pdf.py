@@ -6,6 +6,7 @@ repaired afterwards: a heading moved to the next page by a keep-with-next rule g
 ("IndikatorerIndikatorer"), and a heading that wraps over two lines loses the space at the line break
 ("Borlängekommuns"). Both are restored from the headings the report is known to have.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,16 +20,28 @@ from pypdf.generic import NameObject, TextStringObject
 
 from .errors import BuildError
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--log-level=3", "--no-pdf-header-footer", "--generate-pdf-document-outline"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--log-level=3",
+    "--no-pdf-header-footer",
+    "--generate-pdf-document-outline",
+]
 
 
 def find_chromium() -> str:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        raise BuildError("chromium not found: it makes the PDF. Run `make setup` (installs the Debian "
-                         "package chromium), or build without the PDF: --no-pdf / make report PDF=0")
+        raise BuildError(
+            "chromium not found: it makes the PDF. Run `make setup` (installs the Debian "
+            "package chromium), or build without the PDF: --no-pdf / make report PDF=0"
+        )
     return chromium
 
 
@@ -37,8 +50,13 @@ def print_to_pdf(page: Path, pdf: Path, timeout: int = 180) -> None:
     chromium = find_chromium()
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
-               page.resolve().as_uri()]
+        cmd = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf}",
+            page.resolve().as_uri(),
+        ]
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -6,6 +6,7 @@ the period, duplicate slugs and ids, ...) are checked here. Every problem is rep
 the file and the key, e.g.
     data/plan.yml: goal_areas[2] (trygghet).indicators[1] (N07540).higher_is_better: missing (expected true or false)
 """
+
 from __future__ import annotations
 
 import datetime
@@ -45,6 +46,7 @@ _ANY_RULE = {"rule", "source", "decision", "decision_date"}
 @dataclass(frozen=True)
 class Target:
     """How an indicator is judged, and where its target comes from."""
+
     rule: str
     source: str  # "example" (until the council sets one), "plan" (stated in the plan's text) or "council"
     value: float | None = None  # value: the target value; cumulative: the total over the plan period
@@ -65,6 +67,7 @@ class SeriesBreak:
 @dataclass(frozen=True)
 class Assessment:
     """The roll-up rule of a goal area: the shares of judged indicators needed for each verdict."""
+
     met_share: float
     partly_share: float
 
@@ -142,6 +145,7 @@ class Plan:
 
 # ---------------------------------------------------------------- loading
 
+
 def load_plan(path) -> Plan:
     """Read and validate the plan file. Raises a PlanError naming the file and the key, or an InputErrors
     group of them listing every problem."""
@@ -158,8 +162,9 @@ def _read_yaml(path: Path):
         raise PlanError(path, "(file)", "not found") from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise PlanError(path, f"line {line}",
-                        "not UTF-8 text; spara filen som UTF-8 (save the file as UTF-8)") from None
+        raise PlanError(
+            path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (save the file as UTF-8)"
+        ) from None
     if not text.strip():
         raise PlanError(path, "(file)", "the file is empty")
     try:
@@ -182,17 +187,33 @@ def _problems(path: Path, tree) -> list[PlanError]:
     for where, message in found:
         first.setdefault(where, message)
     spans = _document_order(tree)
-    return [PlanError(path, _label(tree, where), message)
-            for where, message in sorted(first.items(), key=lambda item: _rank(spans, item[0]))]
+    return [
+        PlanError(path, _label(tree, where), message)
+        for where, message in sorted(first.items(), key=lambda item: _rank(spans, item[0]))
+    ]
 
 
 # ---------------------------------------------------------------- the schema's errors, in our words
 
-_TYPES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
-          "array": "a list", "object": "a mapping", "null": "nothing"}
-_BOUNDS = {"minimum": "{} or more", "maximum": "{} or less", "exclusiveMinimum": "more than {}",
-           "exclusiveMaximum": "less than {}", "minItems": "at least {} items", "maxItems": "at most {} items",
-           "minLength": "at least {} characters", "pattern": "a text matching {}"}
+_TYPES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "nothing",
+}
+_BOUNDS = {
+    "minimum": "{} or more",
+    "maximum": "{} or less",
+    "exclusiveMinimum": "more than {}",
+    "exclusiveMaximum": "less than {}",
+    "minItems": "at least {} items",
+    "maxItems": "at most {} items",
+    "minLength": "at least {} characters",
+    "pattern": "a text matching {}",
+}
 _NUMBER_TEXT = re.compile(r"-?\d+([.,]\d+)?")
 
 
@@ -203,12 +224,20 @@ def _translate(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
         allowed = list(error.schema.get("properties", {}))
         return [((*path, key), _unknown_key(key, allowed)) for key in error.instance if key not in allowed]
     if error.validator == "required":
-        return [((*path, key), f"missing (expected {_describe(error.schema['properties'].get(key, {}))})")
-                for key in error.validator_value if key not in error.instance]
+        return [
+            ((*path, key), f"missing (expected {_describe(error.schema['properties'].get(key, {}))})")
+            for key in error.validator_value
+            if key not in error.instance
+        ]
     if error.validator == "type":
         types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return [(path, f"expected {' or '.join(_TYPES[t] for t in types)}, got {_kind(error.instance)}"
-                       f"{_type_hint(error.instance, types)}")]
+        return [
+            (
+                path,
+                f"expected {' or '.join(_TYPES[t] for t in types)}, got {_kind(error.instance)}"
+                f"{_type_hint(error.instance, types)}",
+            )
+        ]
     got = len(error.instance) if isinstance(error.instance, list) else repr(error.instance)
     return [(path, f"expected {_expected(error)}, got {got}")]
 
@@ -247,8 +276,16 @@ def _expected(error: jsonschema.ValidationError) -> str:
 
 def _kind(value) -> str:
     """A value as an error message shows it: its kind, and the value itself unless it is a mapping or list."""
-    kind = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false", int: "an integer",
-            float: "a number", type(None): "nothing", datetime.date: "a date"}.get(type(value), type(value).__name__)
+    kind = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "an integer",
+        float: "a number",
+        type(None): "nothing",
+        datetime.date: "a date",
+    }.get(type(value), type(value).__name__)
     if isinstance(value, (dict, list, type(None))):
         return kind
     return f"{kind} {value.isoformat() if isinstance(value, datetime.date) else repr(value)}"
@@ -258,11 +295,12 @@ def _type_hint(value, types: list[str]) -> str:
     if isinstance(value, str) and {"integer", "number"} & set(types) and _NUMBER_TEXT.fullmatch(value.strip()):
         return f"; write the number without quotes: {value.strip().replace(',', '.')}"
     if isinstance(value, datetime.date) and "string" in types:
-        return f"; write the date in quotes: \"{value.isoformat()}\""
+        return f'; write the date in quotes: "{value.isoformat()}"'
     return ""
 
 
 # ---------------------------------------------------------------- the rules that span several fields
+
 
 class _Checked:
     """The plan's tree, and where the schema found problems: the rules below read only valid nodes."""
@@ -273,7 +311,7 @@ class _Checked:
 
     def get(self, *path):
         """The node at path, or None when it is missing or the schema found a problem in it."""
-        if any(bad[:len(path)] == path for bad in self.bad):
+        if any(bad[: len(path)] == path for bad in self.bad):
             return None
         return self.node(*path)
 
@@ -334,8 +372,12 @@ def _duplicates(tree) -> list:
             if not isinstance(ind_id, str):
                 continue
             if ind_id in ids:
-                found.append((("goal_areas", i, "indicators", j, "id"),
-                              f"duplicate indicator id {ind_id!r} (already in {ids[ind_id]})"))
+                found.append(
+                    (
+                        ("goal_areas", i, "indicators", j, "id"),
+                        f"duplicate indicator id {ind_id!r} (already in {ids[ind_id]})",
+                    )
+                )
             ids.setdefault(ind_id, _label(tree, ("goal_areas", i)))
     return found
 
@@ -349,8 +391,13 @@ def _indicator_rules(checked: _Checked, path: tuple, span) -> list:
         found.append(((*path, "supplier"), "missing (a local indicator names who supplies it)"))
     rule = checked.get(*path, "target", "rule")
     if source == "local" and rule in ("national", "peers"):
-        found.append(((*path, "target", "rule"), "a local indicator has no values for "
-                      f"{'Riket' if rule == 'national' else 'the peer group'} to compare with"))
+        found.append(
+            (
+                (*path, "target", "rule"),
+                "a local indicator has no values for "
+                f"{'Riket' if rule == 'national' else 'the peer group'} to compare with",
+            )
+        )
     target = checked.get(*path, "target")
     return found + (_target_rules(target, (*path, "target"), span) if target is not None else [])
 
@@ -360,8 +407,10 @@ def _target_rules(target: dict, path: tuple, span) -> list:
     needed, allowed = RULE_KEYS[rule]
     uses = ", ".join(sorted(needed | allowed)) or "no value"
     found = [((*path, key), f"missing (the rule {rule!r} needs it)") for key in sorted(needed - set(target))]
-    found += [((*path, key), f"not used by the rule {rule!r} (it uses: {uses})")
-              for key in sorted(set(target) - needed - allowed - _ANY_RULE)]
+    found += [
+        ((*path, key), f"not used by the rule {rule!r} (it uses: {uses})")
+        for key in sorted(set(target) - needed - allowed - _ANY_RULE)
+    ]
     for key in ("decision", "decision_date"):
         if source == "council" and key not in target:
             found.append(((*path, key), "missing (a council target names its decision and its date)"))
@@ -369,14 +418,16 @@ def _target_rules(target: dict, path: tuple, span) -> list:
             found.append(((*path, key), f"only a council target has a decision (this one's source is {source!r})"))
     baseline = target.get("baseline_year")
     if span and baseline is not None and not span[0] <= baseline <= span[1]:
-        found.append(((*path, "baseline_year"),
-                      f"expected a year of the plan period {span[0]}–{span[1]}, got {baseline}"))
+        found.append(
+            ((*path, "baseline_year"), f"expected a year of the plan period {span[0]}–{span[1]}, got {baseline}")
+        )
     if rule == "cumulative" and target.get("value", 1) <= 0:
         found.append(((*path, "value"), f"expected a total above 0, got {target['value']}"))
     return found
 
 
 # ---------------------------------------------------------------- key paths and document order
+
 
 def _label(tree, path: tuple) -> str:
     """A key path as messages write it, naming goal areas and indicators:
@@ -417,14 +468,25 @@ def _rank(spans: dict, path: tuple) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- the valid plan as objects
 
+
 def _plan(path: Path, tree: dict) -> Plan:
     meta, period = tree["plan"], tree["plan"]["period"]
     span = (int(period["start"]), int(period["end"]))
     default = _assessment(meta["assessment"])
     areas = tuple(_goal_area(node, span, default) for node in tree["goal_areas"])
-    return Plan(str(path), meta["title"].strip(), _place(meta["municipality"]), _place(meta["comparison"]),
-                _place(meta["peer_group"]), span[0], span[1], _strip(period.get("assumption")), default, areas,
-                {a.slug: a for a in areas})
+    return Plan(
+        str(path),
+        meta["title"].strip(),
+        _place(meta["municipality"]),
+        _place(meta["comparison"]),
+        _place(meta["peer_group"]),
+        span[0],
+        span[1],
+        _strip(period.get("assumption")),
+        default,
+        areas,
+        {a.slug: a for a in areas},
+    )
 
 
 def _place(node: dict) -> Place:
@@ -437,26 +499,49 @@ def _assessment(node: dict) -> Assessment:
 
 def _goal_area(node: dict, span: tuple[int, int], default: Assessment) -> GoalArea:
     own = node.get("assessment")
-    return GoalArea(node["slug"], node["title"].strip(), node["goal"].strip(), node["focus"].strip(),
-                    tuple(_indicator(i, span) for i in node["indicators"]),
-                    _assessment(own) if own is not None else default)
+    return GoalArea(
+        node["slug"],
+        node["title"].strip(),
+        node["goal"].strip(),
+        node["focus"].strip(),
+        tuple(_indicator(i, span) for i in node["indicators"]),
+        _assessment(own) if own is not None else default,
+    )
 
 
 def _indicator(node: dict, span: tuple[int, int]) -> Indicator:
-    breaks = sorted((SeriesBreak(int(b["year"]), b["note"].strip()) for b in node.get("breaks", [])),
-                    key=lambda b: b.year)
-    return Indicator(node["id"], node["source"], node["title"].strip(), node["short_title"].strip(),
-                     node["unit"].strip(), node["higher_is_better"], int(node["decimals"]),
-                     _target(node["target"], span), float(node.get("unchanged_within", 0.0)), tuple(breaks),
-                     _strip(node.get("supplier")))
+    breaks = sorted(
+        (SeriesBreak(int(b["year"]), b["note"].strip()) for b in node.get("breaks", [])), key=lambda b: b.year
+    )
+    return Indicator(
+        node["id"],
+        node["source"],
+        node["title"].strip(),
+        node["short_title"].strip(),
+        node["unit"].strip(),
+        node["higher_is_better"],
+        int(node["decimals"]),
+        _target(node["target"], span),
+        float(node.get("unchanged_within", 0.0)),
+        tuple(breaks),
+        _strip(node.get("supplier")),
+    )
 
 
 def _target(node: dict, span: tuple[int, int]) -> Target:
     rule = node["rule"]
     baseline = node.get("baseline_year", span[0] if rule == "improvement" else None)
-    return Target(rule, node["source"], _number(node.get("value"), float), _number(node.get("year"), int),
-                  _number(baseline, int), _number(node.get("tolerance"), float),
-                  _number(node.get("partial_share"), float), node.get("decision"), node.get("decision_date"))
+    return Target(
+        rule,
+        node["source"],
+        _number(node.get("value"), float),
+        _number(node.get("year"), int),
+        _number(baseline, int),
+        _number(node.get("tolerance"), float),
+        _number(node.get("partial_share"), float),
+        node.get("decision"),
+        node.get("decision_date"),
+    )
 
 
 def _number(value, kind):

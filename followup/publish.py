@@ -4,6 +4,7 @@ The archive holds the PDF, the results (with the goal areas' documents), the dow
 copy of every recorded input (the manifest's list), so last year's report stays verifiable after this
 year's data and code have moved on.
 """
+
 from __future__ import annotations
 
 import json

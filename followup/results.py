@@ -14,6 +14,7 @@ the build has loaded and checked once.
 All files are byte-identical for the same inputs: sorted rows, fixed float formatting, no timestamps (the
 Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carry a fixed date).
 """
+
 from __future__ import annotations
 
 import io
@@ -37,10 +38,33 @@ from .plan import Indicator, Plan
 DOCUMENT_FORMAT = "borlange-followup-area-results"
 RESULTS_FORMAT = "borlange-followup-results"
 FORMAT_VERSION = 1
-RESULT_COLUMNS = ["goal_area", "indicator", "source", "title", "unit", "higher_is_better", "assessed_year",
-                  "assessed_value", "reference", "value", "value_year", "previous_year", "previous_value",
-                  "national", "peer_mean", "peer_n", "rank", "rank_of", "rule", "target_value",
-                  "target_source", "verdict", "wording", "direction_previous", "direction_period_start"]
+RESULT_COLUMNS = [
+    "goal_area",
+    "indicator",
+    "source",
+    "title",
+    "unit",
+    "higher_is_better",
+    "assessed_year",
+    "assessed_value",
+    "reference",
+    "value",
+    "value_year",
+    "previous_year",
+    "previous_value",
+    "national",
+    "peer_mean",
+    "peer_n",
+    "rank",
+    "rank_of",
+    "rule",
+    "target_value",
+    "target_source",
+    "verdict",
+    "wording",
+    "direction_previous",
+    "direction_period_start",
+]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
 RESULTS_ENV = "FOLLOWUP_RESULTS_DIR"
 
@@ -89,21 +113,28 @@ def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> dict
         "unit": ind.unit,
         "decimals": ind.decimals,
         "higher_is_better": ind.higher_is_better,
-        "target": {"rule": ind.target.rule, "value": _float(ind.target.value),
-                   "source": assessment.target_source(ind)},
+        "target": {"rule": ind.target.rule, "value": _float(ind.target.value), "source": assessment.target_source(ind)},
         "latest": _point(s.latest),
         "previous": _point(s.previous),
         "change": _float(s.change),
         "national": _point(s.national),
         "national_reason": s.national_reason,
-        "peers": None if s.peers is None else {"year": s.peers.year, "value": _float(s.peers.value),
-                                               "n": s.peers.n, "of": s.peers.of},
+        "peers": None
+        if s.peers is None
+        else {"year": s.peers.year, "value": _float(s.peers.value), "n": s.peers.n, "of": s.peers.of},
         "rank": None if s.rank is None else list(s.rank),
         "missing_note": s.note,
-        "verdict": {"verdict": v.verdict, "year": v.year, "value": _float(v.value),
-                    "reference": _float(v.reference), "wording": v.wording},
-        "directions": {"previous": {"word": prev_dir.word, "text": prev_dir.text},
-                       "period_start": {"word": start_dir.word, "text": start_dir.text}},
+        "verdict": {
+            "verdict": v.verdict,
+            "year": v.year,
+            "value": _float(v.value),
+            "reference": _float(v.reference),
+            "wording": v.wording,
+        },
+        "directions": {
+            "previous": {"word": prev_dir.word, "text": prev_dir.text},
+            "period_start": {"word": start_dir.word, "text": start_dir.text},
+        },
         "gender": None if gender is None else {"year": gender[0], "women": gender[1], "men": gender[2]},
     }
 
@@ -119,12 +150,22 @@ def area_document(ds: Dataset, plan: Plan, slug: str, year: int, commentary_dir:
         "format_version": FORMAT_VERSION,
         "report_year": year,
         "municipality": plan.municipality.id,
-        "data": {"source": "example" if ds.is_example else "kolada", "retrieved": ds.retrieved,
-                 "snapshot": ds.snapshot_id, "local": ds.local_id},
+        "data": {
+            "source": "example" if ds.is_example else "kolada",
+            "retrieved": ds.retrieved,
+            "snapshot": ds.snapshot_id,
+            "local": ds.local_id,
+        },
         "goal_area": {
-            "slug": slug, "title": area.title, "verdict": goal.verdict, "override": goal.override,
-            "justification": goal.justification, "shown": goal.shown, "counts": goal.counts,
-            "wording": goal.wording, "met_text": goal.met_text,
+            "slug": slug,
+            "title": area.title,
+            "verdict": goal.verdict,
+            "override": goal.override,
+            "justification": goal.justification,
+            "shown": goal.shown,
+            "counts": goal.counts,
+            "wording": goal.wording,
+            "met_text": goal.met_text,
             "rule": {"met_share": area.assessment.met_share, "partly_share": area.assessment.partly_share},
             "commentary": {"has_actions": c.has_actions, "missing_actions": missing_actions(c, goal.shown)},
         },
@@ -155,8 +196,11 @@ def read_document(path: Path, year: int | None = None) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path}: not a readable JSON results document ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != DOCUMENT_FORMAT:
-        raise ResultsError(f"{path}: format: expected {DOCUMENT_FORMAT!r}, got {doc.get('format')!r}"
-                           if isinstance(doc, dict) else f"{path}: expected a JSON object")
+        raise ResultsError(
+            f"{path}: format: expected {DOCUMENT_FORMAT!r}, got {doc.get('format')!r}"
+            if isinstance(doc, dict)
+            else f"{path}: expected a JSON object"
+        )
     if doc.get("format_version") != FORMAT_VERSION:
         raise ResultsError(f"{path}: format_version: expected {FORMAT_VERSION}, got {doc.get('format_version')!r}")
     if year is not None and doc.get("report_year") != year:
@@ -186,16 +230,25 @@ def latest_recorded(repo: Path, year: int) -> tuple[Path, str]:
         if m.get("parameters", {}).get("year") == year:
             commit = (m.get("git") or {}).get("commit") or "okänd commit"
             data = m.get("data") or {}
-            text = (f"det senaste bygget i _build/ (commit {commit[:12]}, data {data.get('source', '?')} "
-                    f"hämtade {str(data.get('retrieved', '?'))[:10]})")
+            text = (
+                f"det senaste bygget i _build/ (commit {commit[:12]}, data {data.get('source', '?')} "
+                f"hämtade {str(data.get('retrieved', '?'))[:10]})"
+            )
             candidates.append((max(p.stat().st_mtime for p in built.glob("*.json")), built, text))
     own = default_dir(year)
     if list(own.glob("*.json")):
-        candidates.append((max(p.stat().st_mtime for p in own.glob("*.json")), own,
-                           f"målområdenas anteckningsböcker körda för hand ({own})"))
+        candidates.append(
+            (
+                max(p.stat().st_mtime for p in own.glob("*.json")),
+                own,
+                f"målområdenas anteckningsböcker körda för hand ({own})",
+            )
+        )
     if not candidates:
-        raise ResultsError(f"no recorded results for {year}: build the report (make report) or run the goal "
-                           f"areas' notebooks first (they record their results in {own})")
+        raise ResultsError(
+            f"no recorded results for {year}: build the report (make report) or run the goal "
+            f"areas' notebooks first (they record their results in {own})"
+        )
     _, folder, text = max(candidates, key=lambda c: c[0])
     return folder, text
 
@@ -213,19 +266,28 @@ def result_row(slug: str, r: dict) -> dict:
     """One row of the results file, from an indicator's record in its goal area's document."""
     latest, previous, peers = r["latest"], r["previous"], r["peers"]
     return {
-        "goal_area": slug, "indicator": r["id"], "source": r["source"], "title": r["title"], "unit": r["unit"],
+        "goal_area": slug,
+        "indicator": r["id"],
+        "source": r["source"],
+        "title": r["title"],
+        "unit": r["unit"],
         "higher_is_better": r["higher_is_better"],
-        "assessed_year": r["verdict"]["year"], "assessed_value": _num(r["verdict"]["value"]),
+        "assessed_year": r["verdict"]["year"],
+        "assessed_value": _num(r["verdict"]["value"]),
         "reference": _num(r["verdict"]["reference"]),
-        "value": _num(latest["value"]) if latest else None, "value_year": latest["year"] if latest else None,
+        "value": _num(latest["value"]) if latest else None,
+        "value_year": latest["year"] if latest else None,
         "previous_year": previous["year"] if previous else None,
         "previous_value": _num(previous["value"]) if previous else None,
         "national": _num(r["national"]["value"]) if r["national"] else None,
         "peer_mean": _num(peers["value"]) if peers else None,
         "peer_n": peers["n"] if peers else None,
-        "rank": r["rank"][0] if r["rank"] else None, "rank_of": r["rank"][1] if r["rank"] else None,
-        "rule": r["target"]["rule"], "target_value": _num(r["target"]["value"]),
-        "target_source": r["target"]["source"], "verdict": r["verdict"]["verdict"],
+        "rank": r["rank"][0] if r["rank"] else None,
+        "rank_of": r["rank"][1] if r["rank"] else None,
+        "rule": r["target"]["rule"],
+        "target_value": _num(r["target"]["value"]),
+        "target_source": r["target"]["source"],
+        "verdict": r["verdict"]["verdict"],
         "wording": r["verdict"]["wording"],
         "direction_previous": r["directions"]["previous"]["word"],
         "direction_period_start": r["directions"]["period_start"]["word"],
@@ -238,14 +300,30 @@ def combine(docs: dict[str, dict]) -> dict:
     areas = []
     for slug, doc in docs.items():
         g = doc["goal_area"]
-        areas.append({"goal_area": slug, "title": g["title"], "verdict": g["verdict"], "override": g["override"],
-                      "justification": g["justification"], "shown": g["shown"],
-                      "counts": {v: g["counts"][v] for v in VERDICTS}, "wording": g["wording"], "rule": g["rule"]})
+        areas.append(
+            {
+                "goal_area": slug,
+                "title": g["title"],
+                "verdict": g["verdict"],
+                "override": g["override"],
+                "justification": g["justification"],
+                "shown": g["shown"],
+                "counts": {v: g["counts"][v] for v in VERDICTS},
+                "wording": g["wording"],
+                "rule": g["rule"],
+            }
+        )
     rows = [result_row(slug, r) for slug, doc in docs.items() for r in doc["indicators"]]
-    return {"format": RESULTS_FORMAT, "format_version": FORMAT_VERSION,
-            "report_year": first["report_year"], "municipality": first["municipality"],
-            "data_source": first["data"]["source"], "retrieved": first["data"]["retrieved"],
-            "goal_areas": areas, "indicators": rows}
+    return {
+        "format": RESULTS_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "report_year": first["report_year"],
+        "municipality": first["municipality"],
+        "data_source": first["data"]["source"],
+        "retrieved": first["data"]["retrieved"],
+        "goal_areas": areas,
+        "indicators": rows,
+    }
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:
@@ -271,9 +349,18 @@ def input_values(ds: Dataset, plan: Plan, slugs: list[str], year: int) -> list[d
     titles = {ind.id: ds.kpis.get(ind.id, {}).get("title", ind.title) for ind in inds}
     rows = []
     for r in used.sort_values(["indicator", "municipality", "year", "gender"]).itertuples():
-        rows.append({"indicator": r.indicator, "title": titles[r.indicator], "municipality": r.municipality,
-                     "municipality_name": ds.municipalities.get(r.municipality, ""), "year": int(r.year),
-                     "gender": r.gender, "value": _num(r.value), "status": r.status})
+        rows.append(
+            {
+                "indicator": r.indicator,
+                "title": titles[r.indicator],
+                "municipality": r.municipality,
+                "municipality_name": ds.municipalities.get(r.municipality, ""),
+                "year": int(r.year),
+                "gender": r.gender,
+                "value": _num(r.value),
+                "status": r.status,
+            }
+        )
     return rows
 
 
@@ -289,8 +376,11 @@ def _fixed_zip(data: bytes, when: tuple, iso: str) -> bytes:
             fixed.external_attr = 0o644 << 16
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                 rb"\g<1>" + iso.encode() + rb"\g<2>", content)
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + iso.encode() + rb"\g<2>",
+                    content,
+                )
             dst.writestr(fixed, content)
     return out.getvalue()
 
@@ -313,13 +403,18 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
     wb.properties.lastModifiedBy = None
     buf = io.BytesIO()
     wb.save(buf)
-    return _fixed_zip(buf.getvalue(), (max(1980, stamp.year), stamp.month, stamp.day, 0, 0, 0),
-                      stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _fixed_zip(
+        buf.getvalue(), (max(1980, stamp.year), stamp.month, stamp.day, 0, 0, 0), stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
 
 def file_names(year: int) -> dict[str, str]:
-    return {"results_csv": f"results/resultat-{year}.csv", "results_json": f"results/resultat-{year}.json",
-            "inputs_csv": f"downloads/indata-{year}.csv", "inputs_xlsx": f"downloads/indata-{year}.xlsx"}
+    return {
+        "results_csv": f"results/resultat-{year}.csv",
+        "results_json": f"results/resultat-{year}.json",
+        "inputs_csv": f"downloads/indata-{year}.csv",
+        "inputs_xlsx": f"downloads/indata-{year}.xlsx",
+    }
 
 
 def write(docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch: int) -> dict[str, Path]:
@@ -335,7 +430,9 @@ def write(docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch
     paths["results_csv"].write_text(_csv(res["indicators"], RESULT_COLUMNS), encoding="utf-8", newline="\n")
     paths["results_json"].write_text(json_text(res), encoding="utf-8", newline="\n")
     paths["inputs_csv"].write_text(_csv(values, INPUT_COLUMNS), encoding="utf-8", newline="\n")
-    sheets = {"Resultat": pd.DataFrame(res["indicators"], columns=RESULT_COLUMNS),
-              "Indata": pd.DataFrame(values, columns=INPUT_COLUMNS)}
+    sheets = {
+        "Resultat": pd.DataFrame(res["indicators"], columns=RESULT_COLUMNS),
+        "Indata": pd.DataFrame(values, columns=INPUT_COLUMNS),
+    }
     paths["inputs_xlsx"].write_bytes(excel_bytes(sheets, epoch))
     return paths

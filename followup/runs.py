@@ -10,6 +10,7 @@
   followup.swap) of _build/, data/kolada/, the example data or a published report; the next run restores
   what was being replaced and removes the rest.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -52,12 +53,13 @@ class RunLock:
             self.file.seek(0)
             holder = self.file.read().strip() or "another run"
             self.file.close()
-            raise BusyError(f"{holder} is in progress in this folder; wait until it has finished, or run "
-                            f"again with --wait to wait for it") from None
+            raise BusyError(
+                f"{holder} is in progress in this folder; wait until it has finished, or run "
+                f"again with --wait to wait for it"
+            ) from None
         self.file.seek(0)
         self.file.truncate()
-        self.file.write(f"a {self.command} (process {os.getpid()}, started "
-                        f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)")
+        self.file.write(f"a {self.command} (process {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC)")
         self.file.flush()
         return self
 
@@ -100,9 +102,12 @@ def kill_run_processes(run_id: str, timeout: float = 10.0) -> None:
 def swapped(repo: Path) -> dict[Path, str]:
     """Every folder a run replaces with followup.swap, and the kind of run that does it."""
     repo = Path(repo)
-    targets = {repo / "_build": "report build", repo / "data" / "kolada": "fetch",
-               repo / "data" / "example" / "kolada": "example data run",
-               repo / "data" / "example" / "local": "example data run"}
+    targets = {
+        repo / "_build": "report build",
+        repo / "data" / "kolada": "fetch",
+        repo / "data" / "example" / "kolada": "example data run",
+        repo / "data" / "example" / "local": "example data run",
+    }
     reports = repo / "reports"
     for year in sorted({m[1] for p in reports.glob(".*") if (m := SWAP_NAME.match(p.name))}):
         targets[reports / year] = "publish"

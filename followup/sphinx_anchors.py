@@ -5,6 +5,7 @@ docutils would give their sections the same ids ("#mal"). In the single-page bui
 from, those would collide. The template labels its headings `(<slug>-mal)=`; this extension keeps only
 those slug ids on a chapter's sections, and prefixes any other section id with the slug.
 """
+
 from __future__ import annotations
 
 from docutils import nodes
@@ -16,7 +17,7 @@ def slug_section_ids(app, doctree) -> None:
     docname = app.env.docname
     if not docname.startswith(CHAPTER_PREFIX):
         return
-    slug = docname[len(CHAPTER_PREFIX):]
+    slug = docname[len(CHAPTER_PREFIX) :]
     for section in doctree.findall(nodes.section):
         own = [i for i in section["ids"] if i == slug or i.startswith(slug + "-")]
         section["ids"] = own or [f"{slug}-{i}" for i in section["ids"]]

@@ -4,6 +4,7 @@ Jupyter Book 1 always loads sphinx-thebe, which puts the address of its JavaScri
 every page (to run code cells live, which this report never does). This extension takes thebe's scripts
 and its configuration out of every page, so the website and the PDF refer to no other host.
 """
+
 from __future__ import annotations
 
 from docutils import nodes

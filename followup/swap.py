@@ -7,6 +7,7 @@ rename is atomic; a kill between the two leaves the target missing and the old f
 `recover` puts back. Names carry the process id and the time in nanoseconds, so two swaps never collide
 and the newest old folder is known.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The book's table of contents (_toc.yml): checked against the plan, and cut down for a subset build."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,10 +30,13 @@ def check(toc_path: Path, plan) -> dict:
     if have != want:
         missing = [f for f in want if f not in have]
         extra = [f for f in have if f not in want]
-        detail = (f"missing {', '.join(missing)}; " if missing else "") + \
-                 (f"not in the plan {', '.join(extra)}; " if extra else "")
-        raise BuildError(f"{toc_path}: the chapters do not match the goal areas of {plan.path}: "
-                         f"{detail or 'wrong order; '}expected {', '.join(want)}")
+        detail = (f"missing {', '.join(missing)}; " if missing else "") + (
+            f"not in the plan {', '.join(extra)}; " if extra else ""
+        )
+        raise BuildError(
+            f"{toc_path}: the chapters do not match the goal areas of {plan.path}: "
+            f"{detail or 'wrong order; '}expected {', '.join(want)}"
+        )
     return toc
 
 

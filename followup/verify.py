@@ -5,6 +5,7 @@ has its recorded hash, naming each one that does not; then it re-executes the wh
 inputs (the manifest's list, followup.inputs.files) in a temporary folder and compares every output. It
 prints a Swedish summary and returns the exit code.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ def verify(manifest_path: Path, repo: Path, rerun: bool = True) -> int:
     base = manifest_path.parent
     archived = (base / "inputs").is_dir()
     input_root = base / "inputs" if archived else Path(repo)
-    log.info(f"Kontrollerar {manifest_path} ({'arkiverad rapport' if archived else 'senaste bygget'}), "
-             f"rapportår {manifest['parameters']['year']}.")
+    log.info(
+        f"Kontrollerar {manifest_path} ({'arkiverad rapport' if archived else 'senaste bygget'}), "
+        f"rapportår {manifest['parameters']['year']}."
+    )
     _warn_about_the_code(manifest, Path(repo))
     bad_inputs = _check_inputs(manifest, input_root)
     bad_outputs, skipped = _check_outputs(manifest, base, archived)
@@ -64,8 +67,10 @@ def _warn_about_the_code(manifest: dict, repo: Path) -> None:
     recorded = manifest["git"].get("commit")
     current = git_info(repo).get("commit")
     if recorded and current and recorded != current:
-        log.info(f"Varning: rapporten byggdes från commit {recorded[:12]}, men utcheckningen är {current[:12]}. "
-                 f"Ändrad kod kan ge andra resultat.")
+        log.info(
+            f"Varning: rapporten byggdes från commit {recorded[:12]}, men utcheckningen är {current[:12]}. "
+            f"Ändrad kod kan ge andra resultat."
+        )
     if manifest["git"].get("clean") is False:
         log.info("Varning: arbetskopian hade ändringar som inte var incheckade när rapporten byggdes.")
 
@@ -95,19 +100,22 @@ def _check_outputs(manifest: dict, base: Path, archived: bool) -> tuple[list[str
     return bad, skipped
 
 
-def _step_one(manifest: dict, bad_inputs: list[str], bad_outputs: list[str], skipped: int,
-              rerun: bool) -> int | None:
+def _step_one(manifest: dict, bad_inputs: list[str], bad_outputs: list[str], skipped: int, rerun: bool) -> int | None:
     """Report the hash checks; return the exit code when verification ends here, else None."""
     for line in bad_inputs + bad_outputs:
         log.info(f"  {line}")
     if not bad_inputs and not bad_outputs:
-        log.info(f"Steg 1: alla {len(manifest['inputs'])} indatafiler och "
-                 f"{len(manifest['outputs']) - skipped} publicerade filer har sina registrerade kontrollsummor"
-                 + (f" ({skipped} filer på webbplatsen arkiveras inte och prövas i steg 2)." if skipped else "."))
+        log.info(
+            f"Steg 1: alla {len(manifest['inputs'])} indatafiler och "
+            f"{len(manifest['outputs']) - skipped} publicerade filer har sina registrerade kontrollsummor"
+            + (f" ({skipped} filer på webbplatsen arkiveras inte och prövas i steg 2)." if skipped else ".")
+        )
     if bad_inputs:
         also = f" Dessutom {len(bad_outputs)} publicerade filer." if bad_outputs else ""
-        log.info(f"Resultat: {len(bad_inputs)} indatafiler stämmer inte med manifestet; rapporten kan inte "
-                 f"återskapas från registrerade indata.{also}")
+        log.info(
+            f"Resultat: {len(bad_inputs)} indatafiler stämmer inte med manifestet; rapporten kan inte "
+            f"återskapas från registrerade indata.{also}"
+        )
         return 1
     if rerun:
         return None
@@ -125,8 +133,9 @@ def _rerun(manifest: dict, input_root: Path) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         project = Path(tmp) / "project"
         copy_inputs(input_root, list(manifest["inputs"]), project)
-        build(project, year=params["year"], areas=params["areas"], with_pdf=params["pdf"], git=manifest["git"],
-              quiet=True)
+        build(
+            project, year=params["year"], areas=params["areas"], with_pdf=params["pdf"], git=manifest["git"], quiet=True
+        )
         again = output_files(project / "_build")
     differ = []
     for rel, entry in manifest["outputs"].items():
@@ -144,6 +153,8 @@ def _step_two(manifest: dict, bad_outputs: list[str], differ: list[str]) -> int:
     if problems:
         log.info(f"Resultat: {problems} avvikelser. Rapporten kan inte bekräftas.")
         return 1
-    log.info(f"Resultat: alla {len(manifest['outputs'])} publicerade filer är identiska med omkörningen. "
-             f"Rapporten är bekräftad.")
+    log.info(
+        f"Resultat: alla {len(manifest['outputs'])} publicerade filer är identiska med omkörningen. "
+        f"Rapporten är bekräftad."
+    )
     return 0

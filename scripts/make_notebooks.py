@@ -4,6 +4,7 @@ The templates are committed; this script is how they were made and is the easy w
     .venv/bin/python scripts/make_notebooks.py
 Code cells are one-line calls into the package `followup`; every code cell is hidden from the reader.
 """
+
 from pathlib import Path
 
 import nbformat as nbf
@@ -11,8 +12,10 @@ import nbformat as nbf
 ROOT = Path(__file__).resolve().parent.parent
 HIDE_CELL = {"tags": ["remove-cell"]}
 HIDE_INPUT = {"tags": ["remove-input"]}
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-          "language_info": {"name": "python"}}
+KERNEL = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
 
 
 def code(source, meta):
@@ -24,31 +27,38 @@ def parameters(extra=""):
         "# Parameters: a build replaces them (see followup.build); these defaults run the notebook by hand\n"
         "# from notebooks/ with the data set a build would use.\n"
         "report_year = None  # None: the latest year with a value in the data\n"
-        + extra +
-        "municipality = None  # None: the plan's municipality\n"
+        + extra
+        + "municipality = None  # None: the plan's municipality\n"
         'data_dir = "../data"  # the real snapshot (data/kolada/) when there is one, else data/example/\n'
         'plan_path = "../data/plan.yml"\n'
         'commentary_dir = "../book/commentary"\n'
         "results_dir = None  # None: see below\n"
         "book_output = False  # True in a build: charts as the book's figures, files beside the notebook\n",
-        {"tags": ["parameters", "remove-cell"]})
+        {"tags": ["parameters", "remove-cell"]},
+    )
 
 
-LOAD = "from followup import chapter\n\nctx = chapter.load(plan_path, data_dir, report_year, municipality, " \
-       "commentary_dir, results_dir, book_output)\n"
+LOAD = (
+    "from followup import chapter\n\nctx = chapter.load(plan_path, data_dir, report_year, municipality, "
+    "commentary_dir, results_dir, book_output)\n"
+)
 
 
 def goal_area():
     nb = nbf.v4.new_notebook(metadata=KERNEL)
     nb.cells = [
         parameters('goal_area = "skolan"\n'),
-        code(LOAD + "# The goal area's results, computed once and recorded as its results document in results_dir\n"
-             "# (None: a folder outside the repository, followup.results.default_dir).\n"
-             "doc = chapter.analyse(ctx, goal_area)", HIDE_CELL),
+        code(
+            LOAD + "# The goal area's results, computed once and recorded as its results document in results_dir\n"
+            "# (None: a folder outside the repository, followup.results.default_dir).\n"
+            "doc = chapter.analyse(ctx, goal_area)",
+            HIDE_CELL,
+        ),
         nbf.v4.new_markdown_cell(
             "({{ slug }})=\n# {{ title }}\n\n"
             "({{ slug }}-mal)=\n## Mål\n\n{{ goal }}\n\n"
-            "({{ slug }}-fokus)=\n### Fokus för att uppnå målsättningen\n\n{{ focus }}"),
+            "({{ slug }}-fokus)=\n### Fokus för att uppnå målsättningen\n\n{{ focus }}"
+        ),
         nbf.v4.new_markdown_cell("({{ slug }}-bedomning)=\n## Bedömning"),
         code("chapter.show_assessment(ctx, doc)", HIDE_INPUT),
         nbf.v4.new_markdown_cell("({{ slug }}-indikatorer)=\n## Indikatorer och jämförelse"),
@@ -71,14 +81,18 @@ def overview():
     nb = nbf.v4.new_notebook(metadata=KERNEL)
     nb.cells = [
         parameters(),
-        code(LOAD + "# The goal areas' recorded results: from results_dir, or (None) the newest recorded, which\n"
-             "# are the last build's or those of the goal-area notebooks run by hand.\n"
-             "docs = chapter.recorded_results(ctx)", HIDE_CELL),
+        code(
+            LOAD + "# The goal areas' recorded results: from results_dir, or (None) the newest recorded, which\n"
+            "# are the last build's or those of the goal-area notebooks run by hand.\n"
+            "docs = chapter.recorded_results(ctx)",
+            HIDE_CELL,
+        ),
         nbf.v4.new_markdown_cell(
             "(oversikt)=\n# Översikt\n\n"
             "Först målområdenas bedömning och indikatorernas bedömning per målområde, sedan alla indikatorer "
             "med det senaste värdet, förändringen mot föregående värde och rikets värde samma år. Varje "
-            "målområde har ett eget kapitel med regler, underlag och detaljer."),
+            "målområde har ett eget kapitel med regler, underlag och detaljer."
+        ),
         code("chapter.show_overview(ctx, docs)", HIDE_INPUT),
         nbf.v4.new_markdown_cell("(oversikt-andringar)=\n## Ändringar sedan förra hämtningen"),
         code("chapter.show_changes(ctx)", HIDE_INPUT),

@@ -1,4 +1,5 @@
 """Shared fixtures. Tests never read or write the live data/ folder: they build their own data sets."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,55 +17,119 @@ REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["_config.yml", "_toc.yml", "book", "notebooks", "data/plan.yml", "data/plan.schema.json"]
 
 
-def make_dataset(root: Path, values: list[dict], kpis: list[dict], local: list[dict] | None = None,
-                 municipalities: list[dict] | None = None, groups: list[dict] | None = None,
-                 source: str = "example", retrieved: str = "2026-03-15T08:00:00Z") -> Path:
+def make_dataset(
+    root: Path,
+    values: list[dict],
+    kpis: list[dict],
+    local: list[dict] | None = None,
+    municipalities: list[dict] | None = None,
+    groups: list[dict] | None = None,
+    source: str = "example",
+    retrieved: str = "2026-03-15T08:00:00Z",
+) -> Path:
     """Write a data set in the on-disk format (kolada/ and local/ with manifests) from rows."""
     municipalities = municipalities or [
-        {"id": "0000", "title": "Riket", "type": "L"}, {"id": "2081", "title": "Borlänge", "type": "K"},
-        {"id": "0001", "title": "Peer A", "type": "K"}, {"id": "0002", "title": "Peer B", "type": "K"},
-        {"id": "0003", "title": "Peer C", "type": "K"}]
-    groups = groups or [{"id": "G1", "title": "Liknande kommuner, test", "members": [
-        {"member_id": "0001", "member_title": "Peer A"}, {"member_id": "0002", "member_title": "Peer B"},
-        {"member_id": "0003", "member_title": "Peer C"}]}]
-    write_part(root / "kolada", {
-        "values.csv": csv_text(values, KOLADA_COLUMNS),
-        "kpis.json": json_text(kpis),
-        "municipalities.json": json_text(municipalities),
-        "groups.json": json_text(groups),
-    }, source, retrieved)
-    local = local if local is not None else [
-        {"indicator": "lokal-a", "municipality": "2081", "year": 2024, "gender": "T", "value": "10",
-         "status": "", "source": "Testförvaltningen"}]
-    write_part(root / "local", {"values.csv": csv_text(local, LOCAL_COLUMNS)},
-               "example" if source == "example" else "local", retrieved)
+        {"id": "0000", "title": "Riket", "type": "L"},
+        {"id": "2081", "title": "Borlänge", "type": "K"},
+        {"id": "0001", "title": "Peer A", "type": "K"},
+        {"id": "0002", "title": "Peer B", "type": "K"},
+        {"id": "0003", "title": "Peer C", "type": "K"},
+    ]
+    groups = groups or [
+        {
+            "id": "G1",
+            "title": "Liknande kommuner, test",
+            "members": [
+                {"member_id": "0001", "member_title": "Peer A"},
+                {"member_id": "0002", "member_title": "Peer B"},
+                {"member_id": "0003", "member_title": "Peer C"},
+            ],
+        }
+    ]
+    write_part(
+        root / "kolada",
+        {
+            "values.csv": csv_text(values, KOLADA_COLUMNS),
+            "kpis.json": json_text(kpis),
+            "municipalities.json": json_text(municipalities),
+            "groups.json": json_text(groups),
+        },
+        source,
+        retrieved,
+    )
+    local = (
+        local
+        if local is not None
+        else [
+            {
+                "indicator": "lokal-a",
+                "municipality": "2081",
+                "year": 2024,
+                "gender": "T",
+                "value": "10",
+                "status": "",
+                "source": "Testförvaltningen",
+            }
+        ]
+    )
+    write_part(
+        root / "local",
+        {"values.csv": csv_text(local, LOCAL_COLUMNS)},
+        "example" if source == "example" else "local",
+        retrieved,
+    )
     return root
 
 
 def row(kpi, muni, year, value, gender="T", status=""):
-    return {"kpi": kpi, "municipality": muni, "year": year, "gender": gender,
-            "value": "" if value is None else str(value), "status": status}
+    return {
+        "kpi": kpi,
+        "municipality": muni,
+        "year": year,
+        "gender": gender,
+        "value": "" if value is None else str(value),
+        "status": status,
+    }
 
 
-def kpi_meta(kpi, title="Testnyckeltal, andel (%)", description="Beskrivning. Källa: SCB.",
-             publ_period="2026", publication_date="2026-04-29"):
-    return {"id": kpi, "title": title, "description": description, "is_divided_by_gender": False,
-            "municipality_type": "K", "publ_period": publ_period, "publication_date": publication_date}
+def kpi_meta(
+    kpi,
+    title="Testnyckeltal, andel (%)",
+    description="Beskrivning. Källa: SCB.",
+    publ_period="2026",
+    publication_date="2026-04-29",
+):
+    return {
+        "id": kpi,
+        "title": title,
+        "description": description,
+        "is_divided_by_gender": False,
+        "municipality_type": "K",
+        "publ_period": publ_period,
+        "publication_date": publication_date,
+    }
 
 
 @pytest.fixture
 def tiny_dataset(tmp_path) -> Path:
     """A hand-made data set: KPI N00001 for 2022–2024, with a missing peer value and a missing Riket."""
     values = [
-        row("N00001", "2081", 2022, 50.0), row("N00001", "2081", 2023, 52.5), row("N00001", "2081", 2024, 51.0),
-        row("N00001", "0000", 2022, 55.0), row("N00001", "0000", 2023, 56.0),
+        row("N00001", "2081", 2022, 50.0),
+        row("N00001", "2081", 2023, 52.5),
+        row("N00001", "2081", 2024, 51.0),
+        row("N00001", "0000", 2022, 55.0),
+        row("N00001", "0000", 2023, 56.0),
         row("N00001", "0000", 2024, None, status="Uppgift saknas"),
-        row("N00001", "0001", 2024, 40.0), row("N00001", "0002", 2024, 60.0),
+        row("N00001", "0001", 2024, 40.0),
+        row("N00001", "0002", 2024, 60.0),
         row("N00001", "0003", 2024, None, status="För få svar"),
-        row("N00002", "2081", 2023, 1500.0), row("N00002", "0000", 2023, 1200.0),
+        row("N00002", "2081", 2023, 1500.0),
+        row("N00002", "0000", 2023, 1200.0),
     ]
-    kpis = [kpi_meta("N00001"), kpi_meta("N00002", title="Testantal, antal", publ_period="2024",
-                                          publication_date="2026-05-01")]
+    kpis = [
+        kpi_meta("N00001"),
+        kpi_meta("N00002", title="Testantal, antal", publ_period="2024", publication_date="2026-05-01"),
+    ]
     return make_dataset(tmp_path / "dataset", values, kpis)
 
 

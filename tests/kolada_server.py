@@ -6,6 +6,7 @@ an envelope {"values", "count", "next_url", "previous_url"}, pages of `per_page`
 shuffled order, null values with a status, HTTP 400 for more than 25 ids in one part, 404 for unknown paths.
 Tests change its data (titles, removed KPIs, revised values, group members) and inject faults.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,16 +31,22 @@ class FakeKolada:
     def __init__(self, dataset: Path, per_page: int = 5000):
         kdir = Path(dataset) / "kolada"
         self.kpis = {k["id"]: k for k in json.loads((kdir / "kpis.json").read_text(encoding="utf-8"))}
-        self.municipalities = {m["id"]: m
-                               for m in json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))}
+        self.municipalities = {
+            m["id"]: m for m in json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))
+        }
         self.groups = {g["id"]: g for g in json.loads((kdir / "groups.json").read_text(encoding="utf-8"))}
         self.values = {}
         with open(kdir / "values.csv", encoding="utf-8") as f:
             for r in csv.DictReader(f):
                 key = (r["kpi"], r["municipality"], int(r["year"]))
                 self.values.setdefault(key, []).append(
-                    {"gender": r["gender"], "count": 1, "status": r["status"] or None,
-                     "value": float(r["value"]) if r["value"] else None})
+                    {
+                        "gender": r["gender"],
+                        "count": 1,
+                        "status": r["status"] or None,
+                        "value": float(r["value"]) if r["value"] else None,
+                    }
+                )
         self.per_page = per_page
         # (path fragment, "429" | "500" | "malformed" | "404" | "drop"), used once each; "drop" closes the
         # connection without an answer
@@ -95,8 +102,13 @@ class FakeKolada:
         if len(parts) == 2 and parts[0] in tables:
             table = tables[parts[0]]
             return [table[i] for i in parts[1].split(",") if i in table]
-        if len(parts) == 7 and parts[0] == "data" and parts[1] == "kpi" and parts[3] == "municipality" \
-                and parts[5] == "year":
+        if (
+            len(parts) == 7
+            and parts[0] == "data"
+            and parts[1] == "kpi"
+            and parts[3] == "municipality"
+            and parts[5] == "year"
+        ):
             return self._data_rows(parts[2].split(","), parts[4].split(","), [int(y) for y in parts[6].split(",")])
         return None
 
@@ -117,12 +129,15 @@ class FakeKolada:
         """One page of the rows in Kolada's envelope, with the links to the next and previous pages."""
         page = int(query.get("page", ["1"])[0])
         per_page = int(query.get("per_page", [str(self.per_page)])[0])
-        chunk = rows[(page - 1) * per_page: page * per_page]
+        chunk = rows[(page - 1) * per_page : page * per_page]
         base = f"{self.url}/{'/'.join(parts)}"
         more = page * per_page < len(rows)
-        body = {"values": chunk, "count": len(chunk),
-                "next_url": f"{base}?page={page + 1}&per_page={per_page}" if more else None,
-                "previous_url": f"{base}?page={page - 1}&per_page={per_page}" if page > 1 else None}
+        body = {
+            "values": chunk,
+            "count": len(chunk),
+            "next_url": f"{base}?page={page + 1}&per_page={per_page}" if more else None,
+            "previous_url": f"{base}?page={page - 1}&per_page={per_page}" if page > 1 else None,
+        }
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def _handler(self):

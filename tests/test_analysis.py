@@ -46,8 +46,9 @@ def test_peer_rank_by_direction(ctx, higher_is_better, rank):
 
     ds, plan = ctx
     # Borlänge 51; peers 40, 60 and (added here) 45; a member without a value is not ranked
-    extra = pd.DataFrame([{"indicator": "N00001", "municipality": "0003", "year": 2024, "gender": "T",
-                           "value": 45.0, "status": ""}])
+    extra = pd.DataFrame(
+        [{"indicator": "N00001", "municipality": "0003", "year": 2024, "gender": "T", "value": 45.0, "status": ""}]
+    )
     ds.values = pd.concat([ds.values[~((ds.values["municipality"] == "0003") & (ds.values["year"] == 2024))], extra])
     ind = dataclasses.replace(plan.area("skolan").indicators[0], higher_is_better=higher_is_better)
     assert analysis.peer_rank(ds, plan, ind, 2024) == rank
@@ -78,10 +79,16 @@ def test_the_indicator_table(ctx):
     assert list(table.columns) == chapter.INDICATOR_COLUMNS
     share, count, local = table.to_dict("records")
     assert share == {
-        "Indikator": "Testandel", "Enhet": "andel (%)",
-        "Senaste värde (år)": f"51,0{NB}% (2024)", "Föregående värde (år)": f"52,5{NB}% (2023)",
-        "Förändring": f"{MINUS}1,5{NB}p.e.", "Riket": "– (Uppgift saknas)",
-        "Liknande kommuner, medel": f"50,0{NB}% (2 av 3)", "Rang bland liknande": "2 av 3", "Kommentar": ""}
+        "Indikator": "Testandel",
+        "Enhet": "andel (%)",
+        "Senaste värde (år)": f"51,0{NB}% (2024)",
+        "Föregående värde (år)": f"52,5{NB}% (2023)",
+        "Förändring": f"{MINUS}1,5{NB}p.e.",
+        "Riket": "– (Uppgift saknas)",
+        "Liknande kommuner, medel": f"50,0{NB}% (2 av 3)",
+        "Rang bland liknande": "2 av 3",
+        "Kommentar": "",
+    }
     assert count["Senaste värde (år)"] == f"1{NB}500 (2023)"
     assert count["Föregående värde (år)"] == "–" and count["Förändring"] == "–"
     assert count["Riket"] == f"1{NB}200"

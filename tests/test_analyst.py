@@ -1,5 +1,6 @@
 """An analyst's use of the notebooks: the templates run by hand, `make lab`'s ready notebooks, and the
 templates being exactly what scripts/make_notebooks.py writes."""
+
 import json
 import os
 import runpy
@@ -19,7 +20,8 @@ def test_templates_are_what_the_script_writes():
     templates = runpy.run_path(str(REPO / "scripts" / "make_notebooks.py"))["templates"]()
     for name, nb in templates.items():
         assert (REPO / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8") == nbformat.writes(nb) + "\n", (
-            f"notebooks/{name}.ipynb differs from what scripts/make_notebooks.py writes: run it and commit both")
+            f"notebooks/{name}.ipynb differs from what scripts/make_notebooks.py writes: run it and commit both"
+        )
 
 
 def git(repo, *args):

@@ -1,4 +1,5 @@
 """Verdicts by rule, at and around every boundary, in both directions; roll-up; override; wording."""
+
 import math
 
 import pytest
@@ -14,8 +15,18 @@ NB = "\u00a0"
 
 
 def indicator(rule, higher=True, decimals=1, unit="andel (%)", breaks=(), unchanged=0.0, **target):
-    return Indicator("N00001", "kolada", "Test", "Testandel", unit, higher, decimals,
-                     Target(rule, target.pop("source", "example"), **target), unchanged, tuple(breaks))
+    return Indicator(
+        "N00001",
+        "kolada",
+        "Test",
+        "Testandel",
+        unit,
+        higher,
+        decimals,
+        Target(rule, target.pop("source", "example"), **target),
+        unchanged,
+        tuple(breaks),
+    )
 
 
 def dataset(tmp_path, own, national=None, peers=None, kpi="N00001"):
@@ -38,18 +49,22 @@ def plan(tiny_plan):
 
 # ---- rule: value, both directions, at and around the target and the tolerance edge
 
-@pytest.mark.parametrize("higher, value, expected", [
-    (True, 80.0, A.MET),          # exactly at the target
-    (True, 80.1, A.MET),
-    (True, 79.9, A.PARTLY),       # just short, within the tolerance
-    (True, 79.0, A.PARTLY),       # exactly at the tolerance edge
-    (True, 78.9, A.NOT_MET),      # just beyond it
-    (False, 80.0, A.MET),         # lower is better: at the target
-    (False, 79.9, A.MET),
-    (False, 80.1, A.PARTLY),
-    (False, 81.0, A.PARTLY),      # at the tolerance edge
-    (False, 81.1, A.NOT_MET),
-])
+
+@pytest.mark.parametrize(
+    "higher, value, expected",
+    [
+        (True, 80.0, A.MET),  # exactly at the target
+        (True, 80.1, A.MET),
+        (True, 79.9, A.PARTLY),  # just short, within the tolerance
+        (True, 79.0, A.PARTLY),  # exactly at the tolerance edge
+        (True, 78.9, A.NOT_MET),  # just beyond it
+        (False, 80.0, A.MET),  # lower is better: at the target
+        (False, 79.9, A.MET),
+        (False, 80.1, A.PARTLY),
+        (False, 81.0, A.PARTLY),  # at the tolerance edge
+        (False, 81.1, A.NOT_MET),
+    ],
+)
 def test_value_rule(tmp_path, plan, higher, value, expected):
     ds = dataset(tmp_path, {2025: value})
     v = A.assess(ds, plan, indicator("value", higher, value=80.0, year=2026, tolerance=1.0), 2025)
@@ -106,16 +121,20 @@ def test_not_yet_published_says_when(tmp_path, plan):
 
 # ---- rule: improvement against the baseline year
 
-@pytest.mark.parametrize("higher, base, now, tolerance, expected", [
-    (True, 70.0, 70.1, None, A.MET),
-    (True, 70.0, 70.0, None, A.NOT_MET),    # no change is no improvement
-    (True, 70.0, 70.0, 0.5, A.PARTLY),
-    (True, 70.0, 69.5, 0.5, A.PARTLY),      # at the tolerance edge
-    (True, 70.0, 69.4, 0.5, A.NOT_MET),
-    (False, 70.0, 69.9, None, A.MET),
-    (False, 70.0, 70.1, None, A.NOT_MET),
-    (False, 70.0, 70.5, 0.5, A.PARTLY),
-])
+
+@pytest.mark.parametrize(
+    "higher, base, now, tolerance, expected",
+    [
+        (True, 70.0, 70.1, None, A.MET),
+        (True, 70.0, 70.0, None, A.NOT_MET),  # no change is no improvement
+        (True, 70.0, 70.0, 0.5, A.PARTLY),
+        (True, 70.0, 69.5, 0.5, A.PARTLY),  # at the tolerance edge
+        (True, 70.0, 69.4, 0.5, A.NOT_MET),
+        (False, 70.0, 69.9, None, A.MET),
+        (False, 70.0, 70.1, None, A.NOT_MET),
+        (False, 70.0, 70.5, 0.5, A.PARTLY),
+    ],
+)
 def test_improvement_rule(tmp_path, plan, higher, base, now, tolerance, expected):
     ds = dataset(tmp_path, {2023: base, 2025: now})
     v = A.assess(ds, plan, indicator("improvement", higher, baseline_year=2023, tolerance=tolerance), 2025)
@@ -143,15 +162,19 @@ def test_improvement_across_a_series_break_is_not_judged(tmp_path, plan):
 
 # ---- rules: better than Riket, better than the peer mean
 
-@pytest.mark.parametrize("higher, own, national, tolerance, expected", [
-    (True, 60.1, 60.0, None, A.MET),
-    (True, 60.0, 60.0, None, A.NOT_MET),    # a tie with Riket is not better
-    (True, 60.0, 60.0, 0.0, A.PARTLY),      # ...but within a tolerance of 0
-    (True, 59.0, 60.0, 1.0, A.PARTLY),
-    (True, 58.9, 60.0, 1.0, A.NOT_MET),
-    (False, 59.9, 60.0, None, A.MET),
-    (False, 60.0, 60.0, None, A.NOT_MET),
-])
+
+@pytest.mark.parametrize(
+    "higher, own, national, tolerance, expected",
+    [
+        (True, 60.1, 60.0, None, A.MET),
+        (True, 60.0, 60.0, None, A.NOT_MET),  # a tie with Riket is not better
+        (True, 60.0, 60.0, 0.0, A.PARTLY),  # ...but within a tolerance of 0
+        (True, 59.0, 60.0, 1.0, A.PARTLY),
+        (True, 58.9, 60.0, 1.0, A.NOT_MET),
+        (False, 59.9, 60.0, None, A.MET),
+        (False, 60.0, 60.0, None, A.NOT_MET),
+    ],
+)
 def test_national_rule(tmp_path, plan, higher, own, national, tolerance, expected):
     ds = dataset(tmp_path, {2025: own}, national={2025: national})
     v = A.assess(ds, plan, indicator("national", higher, tolerance=tolerance), 2025)
@@ -164,8 +187,10 @@ def test_national_rule_without_a_national_value(tmp_path, plan):
     assert v.verdict == A.UNKNOWN and "Riket saknar värde år 2025 (Uppgift saknas)" in v.wording
 
 
-@pytest.mark.parametrize("higher, own, expected", [(True, 50.1, A.MET), (True, 50.0, A.NOT_MET),
-                                                   (False, 49.9, A.MET), (False, 50.1, A.NOT_MET)])
+@pytest.mark.parametrize(
+    "higher, own, expected",
+    [(True, 50.1, A.MET), (True, 50.0, A.NOT_MET), (False, 49.9, A.MET), (False, 50.1, A.NOT_MET)],
+)
 def test_peers_rule(tmp_path, plan, higher, own, expected):
     ds = dataset(tmp_path, {2025: own}, peers={2025: [40.0, 60.0, None]})  # mean of those with values: 50
     v = A.assess(ds, plan, indicator("peers", higher), 2025)
@@ -180,13 +205,17 @@ def test_peers_rule_without_peer_values(tmp_path, plan):
 
 # ---- rule: cumulative over the plan period (2023–2026 in the tiny plan)
 
-@pytest.mark.parametrize("values, expected", [
-    ({2023: 500, 2024: 500, 2025: 500}, A.MET),        # exactly the target
-    ({2023: 500, 2024: 500, 2025: 499}, A.PARTLY),     # short, but past the declared share
-    ({2023: 300, 2024: 300, 2025: 149}, A.NOT_MET),    # 749 < 50 % of 1 500
-    ({2023: 300, 2024: 300, 2025: 150}, A.PARTLY),     # exactly 50 %
-    ({2022: 9000, 2023: 100}, A.NOT_MET),              # years before the period do not count
-])
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({2023: 500, 2024: 500, 2025: 500}, A.MET),  # exactly the target
+        ({2023: 500, 2024: 500, 2025: 499}, A.PARTLY),  # short, but past the declared share
+        ({2023: 300, 2024: 300, 2025: 149}, A.NOT_MET),  # 749 < 50 % of 1 500
+        ({2023: 300, 2024: 300, 2025: 150}, A.PARTLY),  # exactly 50 %
+        ({2022: 9000, 2023: 100}, A.NOT_MET),  # years before the period do not count
+    ],
+)
 def test_cumulative_rule(tmp_path, plan, values, expected):
     ds = dataset(tmp_path, values)
     ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0, partial_share=0.5, source="plan")
@@ -214,32 +243,47 @@ def test_council_target_names_its_decision(tmp_path, plan):
     ds = dataset(tmp_path, {2025: 81.3})
     ind = indicator("value", value=80.0, source="council", decision="KF § 12", decision_date="2024-02-01")
     assert A.assess(ds, plan, ind, 2025).wording == (
-        f"Uppfyllt: 81,3{NB}% år 2025, målet är minst 80,0{NB}% (beslut KF § 12, 2024-02-01).")
+        f"Uppfyllt: 81,3{NB}% år 2025, målet är minst 80,0{NB}% (beslut KF § 12, 2024-02-01)."
+    )
 
 
 def test_example_target_wording(tmp_path, plan):
     ds = dataset(tmp_path, {2025: 79.5})
     v = A.assess(ds, plan, indicator("value", value=80.0, year=2026, tolerance=1.0), 2025)
-    assert v.wording == (f"Delvis uppfyllt: 79,5{NB}% år 2025, målet är minst 80,0{NB}% år 2026; "
-                         f"delvis uppfyllt inom 1,0{NB}p.e. (exempelmål).")
+    assert v.wording == (
+        f"Delvis uppfyllt: 79,5{NB}% år 2025, målet är minst 80,0{NB}% år 2026; "
+        f"delvis uppfyllt inom 1,0{NB}p.e. (exempelmål)."
+    )
 
 
 # ---- the wording states the numbers of the computation
+
 
 def shown(ind, x):
     return fmt.value(x, ind.unit, ind.decimals)
 
 
-@pytest.mark.parametrize("rule, kw", [("value", {"value": 80.0, "tolerance": 2.0}),
-                                      ("improvement", {"baseline_year": 2023}), ("national", {}), ("peers", {})])
+@pytest.mark.parametrize(
+    "rule, kw",
+    [
+        ("value", {"value": 80.0, "tolerance": 2.0}),
+        ("improvement", {"baseline_year": 2023}),
+        ("national", {}),
+        ("peers", {}),
+    ],
+)
 def test_wording_states_the_computed_numbers(tmp_path, plan, rule, kw):
     ds = dataset(tmp_path, {2023: 77.25, 2025: 78.75}, national={2025: 79.5}, peers={2025: [70.0, 75.0, 80.0]})
     ind = indicator(rule, **kw)
     v = A.assess(ds, plan, ind, 2025)
     assert f"{shown(ind, v.value)} år {v.year}" in v.wording
     assert shown(ind, v.reference) in v.wording
-    assert {"value": f"80,0{NB}%", "improvement": f"77,3{NB}% år 2023", "national": f"79,5{NB}%",
-            "peers": f"75,0{NB}%"}[rule] in v.wording
+    assert {
+        "value": f"80,0{NB}%",
+        "improvement": f"77,3{NB}% år 2023",
+        "national": f"79,5{NB}%",
+        "peers": f"75,0{NB}%",
+    }[rule] in v.wording
 
 
 def test_every_verdict_of_the_example_report_states_its_numbers(example_dataset):
@@ -260,14 +304,18 @@ def test_every_verdict_of_the_example_report_states_its_numbers(example_dataset)
 
 # ---- direction of travel
 
-@pytest.mark.parametrize("higher, prev, now, threshold, expected", [
-    (True, 70.0, 71.0, 0.0, A.BETTER),
-    (True, 70.0, 70.5, 0.5, A.SAME),     # at the noise threshold: unchanged
-    (True, 70.0, 70.6, 0.5, A.BETTER),
-    (True, 70.0, 69.4, 0.5, A.WORSE),
-    (False, 70.0, 69.0, 0.0, A.BETTER),
-    (False, 70.0, 71.0, 0.0, A.WORSE),
-])
+
+@pytest.mark.parametrize(
+    "higher, prev, now, threshold, expected",
+    [
+        (True, 70.0, 71.0, 0.0, A.BETTER),
+        (True, 70.0, 70.5, 0.5, A.SAME),  # at the noise threshold: unchanged
+        (True, 70.0, 70.6, 0.5, A.BETTER),
+        (True, 70.0, 69.4, 0.5, A.WORSE),
+        (False, 70.0, 69.0, 0.0, A.BETTER),
+        (False, 70.0, 71.0, 0.0, A.WORSE),
+    ],
+)
 def test_direction(tmp_path, plan, higher, prev, now, threshold, expected):
     ds = dataset(tmp_path, {2023: prev, 2024: prev, 2025: now})
     previous, start = A.directions(ds, plan, indicator("value", higher, value=1.0, unchanged=threshold), 2025)
@@ -275,11 +323,14 @@ def test_direction(tmp_path, plan, higher, prev, now, threshold, expected):
     assert "år 2025 mot" in previous.text
 
 
-@pytest.mark.parametrize("prev, now, expected", [
-    (70.02, 70.04, A.SAME),     # both shown as 70,0 %: unchanged, as the chapter's sentence says
-    (70.04, 70.06, A.BETTER),   # shown as 70,0 % and 70,1 %: better, though the raw change is as small
-    (70.06, 70.04, A.WORSE),
-])
+@pytest.mark.parametrize(
+    "prev, now, expected",
+    [
+        (70.02, 70.04, A.SAME),  # both shown as 70,0 %: unchanged, as the chapter's sentence says
+        (70.04, 70.06, A.BETTER),  # shown as 70,0 % and 70,1 %: better, though the raw change is as small
+        (70.06, 70.04, A.WORSE),
+    ],
+)
 def test_direction_is_judged_on_the_values_as_shown(tmp_path, plan, prev, now, expected):
     ds = dataset(tmp_path, {2023: prev, 2024: prev, 2025: now})
     previous, _ = A.directions(ds, plan, indicator("value", value=1.0, decimals=1), 2025)
@@ -303,6 +354,7 @@ def test_direction_without_a_previous_value(tmp_path, plan):
 
 # ---- goal-area roll-up and override
 
+
 def verdicts(*kinds):
     ind = indicator("value", value=1.0)
     return [A.Verdict(ind, k, 2025, math.nan, math.nan, "") for k in kinds]
@@ -311,15 +363,18 @@ def verdicts(*kinds):
 AREA = GoalArea("skolan", "Skolan", "Mål.", "Fokus.", (), Assessment(0.75, 0.5))
 
 
-@pytest.mark.parametrize("kinds, expected", [
-    ((A.MET, A.MET, A.MET, A.NOT_MET), A.MET),                # 75 % met: exactly the threshold
-    ((A.MET, A.MET, A.NOT_MET, A.NOT_MET), A.PARTLY),         # 50 %
-    ((A.MET, A.PARTLY, A.NOT_MET, A.NOT_MET), A.PARTLY),      # met or partly: 50 %
-    ((A.MET, A.NOT_MET, A.NOT_MET, A.NOT_MET), A.NOT_MET),
-    ((A.MET, A.MET, A.MET, A.UNKNOWN), A.MET),                # "kan ej bedömas" leaves the denominator
-    ((A.MET, A.NOT_MET, A.UNKNOWN, A.UNKNOWN), A.PARTLY),
-    ((A.UNKNOWN, A.UNKNOWN), A.UNKNOWN),
-])
+@pytest.mark.parametrize(
+    "kinds, expected",
+    [
+        ((A.MET, A.MET, A.MET, A.NOT_MET), A.MET),  # 75 % met: exactly the threshold
+        ((A.MET, A.MET, A.NOT_MET, A.NOT_MET), A.PARTLY),  # 50 %
+        ((A.MET, A.PARTLY, A.NOT_MET, A.NOT_MET), A.PARTLY),  # met or partly: 50 %
+        ((A.MET, A.NOT_MET, A.NOT_MET, A.NOT_MET), A.NOT_MET),
+        ((A.MET, A.MET, A.MET, A.UNKNOWN), A.MET),  # "kan ej bedömas" leaves the denominator
+        ((A.MET, A.NOT_MET, A.UNKNOWN, A.UNKNOWN), A.PARTLY),
+        ((A.UNKNOWN, A.UNKNOWN), A.UNKNOWN),
+    ],
+)
 def test_roll_up(kinds, expected):
     goal = A.roll_up(AREA, verdicts(*kinds))
     assert goal.verdict == expected == goal.shown
@@ -341,5 +396,4 @@ def test_override_needs_a_justification(justification):
 
 
 def test_labels_have_symbol_and_word():
-    assert [A.label(v) for v in A.VERDICTS] == ["✔ Uppfyllt", "◐ Delvis uppfyllt", "✘ Ej uppfyllt",
-                                                "? Kan ej bedömas"]
+    assert [A.label(v) for v in A.VERDICTS] == ["✔ Uppfyllt", "◐ Delvis uppfyllt", "✘ Ej uppfyllt", "? Kan ej bedömas"]

@@ -1,4 +1,5 @@
 """Auditors: byte-identical builds, the results file, the manifest, verify and the archive."""
+
 import io
 import json
 import shutil
@@ -36,8 +37,11 @@ def copy_of(project, tmp_path):
 
 
 def run_verify(project, *args):
-    return subprocess.run([sys.executable, str(REPO / "run_all.py"), "verify", *args, "--project", str(project)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(REPO / "run_all.py"), "verify", *args, "--project", str(project)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_manifest_records_inputs_outputs_and_environment(audited):
@@ -45,11 +49,21 @@ def test_manifest_records_inputs_outputs_and_environment(audited):
     assert m["parameters"] == {"year": 2025, "areas": m["parameters"]["areas"], "areas_subset": False, "pdf": True}
     assert len(m["parameters"]["areas"]) == 10
     assert "python" in m["environment"] and m["environment"]["packages"]["jupyter-book"].startswith("1.")
-    assert {"data/plan.yml", "data/example/kolada/values.csv", "data/example/local/values.csv",
-            "book/commentary/2025/skolan.md", "notebooks/goal_area.ipynb"} <= set(m["inputs"])
+    assert {
+        "data/plan.yml",
+        "data/example/kolada/values.csv",
+        "data/example/local/values.csv",
+        "book/commentary/2025/skolan.md",
+        "notebooks/goal_area.ipynb",
+    } <= set(m["inputs"])
     outputs = set(m["outputs"])
-    assert {"results/resultat-2025.csv", "results/resultat-2025.json", "downloads/indata-2025.csv",
-            "downloads/indata-2025.xlsx", "pdf/arsuppfoljning-2025.pdf"} <= outputs
+    assert {
+        "results/resultat-2025.csv",
+        "results/resultat-2025.json",
+        "downloads/indata-2025.csv",
+        "downloads/indata-2025.xlsx",
+        "pdf/arsuppfoljning-2025.pdf",
+    } <= outputs
     assert sum(o.startswith("html/_images/") for o in outputs) == 43  # 42 trend charts and the cumulative chart
     assert sum(o.startswith("tables/") for o in outputs) >= 40
     assert "content_sha256" in m["outputs"]["pdf/arsuppfoljning-2025.pdf"]
@@ -87,8 +101,9 @@ def test_results_state_every_verdict_shown(audited):
     html = (audited / "_build" / "html" / "chapters" / "skolan.html").read_text(encoding="utf-8")
     for row in res["indicators"]:
         if row["goal_area"] == "skolan":
-            assert row["wording"].replace("\u00a0", "&#160;") in html.replace("\u00a0", "&#160;") or \
-                row["wording"] in html
+            assert (
+                row["wording"].replace("\u00a0", "&#160;") in html.replace("\u00a0", "&#160;") or row["wording"] in html
+            )
 
 
 def test_report_links_results_and_downloads(audited):
@@ -106,14 +121,26 @@ def test_verify_passes_on_an_untouched_build(audited):
     assert "Rapporten är bekräftad" in result.stdout
 
 
-@pytest.mark.parametrize("target, edit, named", [
-    ("data/example/kolada/values.csv", lambda t: t.replace("N15428,2081,2025,T,83.7", "N15428,2081,2025,T,93.7"),
-     "indata ändrad: data/example/kolada/values.csv"),
-    ("_build/html/_images/skolan-n15428.svg", lambda t: t.replace("Borlänge", "Borlange", 1),
-     "publicerad fil ändrad: html/_images/skolan-n15428.svg"),
-    ("_build/results/resultat-2025.csv", lambda t: t.replace("delvis uppfyllt", "uppfyllt", 1),
-     "publicerad fil ändrad: results/resultat-2025.csv"),
-])
+@pytest.mark.parametrize(
+    "target, edit, named",
+    [
+        (
+            "data/example/kolada/values.csv",
+            lambda t: t.replace("N15428,2081,2025,T,83.7", "N15428,2081,2025,T,93.7"),
+            "indata ändrad: data/example/kolada/values.csv",
+        ),
+        (
+            "_build/html/_images/skolan-n15428.svg",
+            lambda t: t.replace("Borlänge", "Borlange", 1),
+            "publicerad fil ändrad: html/_images/skolan-n15428.svg",
+        ),
+        (
+            "_build/results/resultat-2025.csv",
+            lambda t: t.replace("delvis uppfyllt", "uppfyllt", 1),
+            "publicerad fil ändrad: results/resultat-2025.csv",
+        ),
+    ],
+)
 def test_verify_names_what_was_tampered_with(audited, tmp_path, target, edit, named):
     project = copy_of(audited, tmp_path)
     path = project / target
@@ -146,8 +173,9 @@ def test_verify_without_a_manifest(tmp_path):
 
 def test_publish_archives_a_report_that_stays_verifiable(audited, tmp_path):
     project = copy_of(audited, tmp_path)
-    out = subprocess.run([sys.executable, str(REPO / "run_all.py"), "publish", "--project", str(project)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(REPO / "run_all.py"), "publish", "--project", str(project)], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     archive = project / "reports" / "2025"
     assert (archive / "pdf" / "arsuppfoljning-2025.pdf").exists()

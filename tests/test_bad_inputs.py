@@ -4,6 +4,7 @@ Each case is a folder: files/ (laid over a small, valid project), expected.txt (
 the error output), optionally args.txt (extra arguments to `run_all.py build`) and keep-manifest (do not
 re-record the data's hashes after laying the files over: the case is about a hash that does not match).
 """
+
 import json
 import shutil
 from pathlib import Path
@@ -43,11 +44,19 @@ def small_project(dest: Path) -> Path:
     (dest / "data").mkdir()
     (dest / "data" / "plan.yml").write_text(TINY_PLAN, encoding="utf-8")
     shutil.copy2(REPO / "data" / "plan.schema.json", dest / "data" / "plan.schema.json")
-    values = [row("N00001", "0000", 2024, 55.0), row("N00001", "0001", 2024, 40.0),
-              row("N00001", "2081", 2023, 52.5), row("N00001", "2081", 2024, 51.0),
-              row("N00002", "0000", 2023, 1200.0), row("N00002", "2081", 2023, 1500.0)]
-    make_dataset(dest / "data" / "example", values,
-                 [kpi_meta("N00001"), kpi_meta("N00002", title="Testantal, antal", publ_period="2024")])
+    values = [
+        row("N00001", "0000", 2024, 55.0),
+        row("N00001", "0001", 2024, 40.0),
+        row("N00001", "2081", 2023, 52.5),
+        row("N00001", "2081", 2024, 51.0),
+        row("N00002", "0000", 2023, 1200.0),
+        row("N00002", "2081", 2023, 1500.0),
+    ]
+    make_dataset(
+        dest / "data" / "example",
+        values,
+        [kpi_meta("N00001"), kpi_meta("N00002", title="Testantal, antal", publ_period="2024")],
+    )
     (dest / "_build" / "html").mkdir(parents=True)
     (dest / "_build" / "html" / "index.html").write_text("<p>Förra årets rapport</p>", encoding="utf-8")
     return dest
@@ -59,8 +68,6 @@ def reseal(project: Path) -> None:
         for name in tree["files"]:
             tree["files"][name]["sha256"] = sha256_file(manifest.parent / name)
         manifest.write_text(json.dumps(tree, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
 
 
 def test_the_corpus_is_large_enough():

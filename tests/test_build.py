@@ -1,4 +1,5 @@
 """End-to-end: run_all.py builds the website from a copy of the project with the example data."""
+
 import re
 import subprocess
 import sys
@@ -68,8 +69,7 @@ def test_no_code_or_parameters_are_shown(built):
 
 def test_example_data_is_marked_on_every_page_and_figure(built):
     project, _ = built
-    pages = [project / "_build" / "html" / "index.html",
-             *(project / "_build" / "html" / "chapters").glob("*.html")]
+    pages = [project / "_build" / "html" / "index.html", *(project / "_build" / "html" / "chapters").glob("*.html")]
     assert len(pages) == 12
     for path in pages:
         html = path.read_text(encoding="utf-8")
@@ -84,8 +84,6 @@ def test_no_absolute_paths_in_the_website(built):
     for path in (project / "_build" / "html").rglob("*"):
         if path.is_file() and path.suffix in (".html", ".svg", ".js"):
             assert str(project) not in path.read_text(encoding="utf-8", errors="replace"), path
-
-
 
 
 def run_cli(*args):
@@ -117,8 +115,9 @@ def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, examp
 
     template = project / "notebooks" / "goal_area.ipynb"
     nb = nbformat.read(template, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(
-        'if goal_area == "trygghet":\n    raise ValueError("trasig cell för test")'))
+    nb.cells.append(
+        nbformat.v4.new_code_cell('if goal_area == "trygghet":\n    raise ValueError("trasig cell för test")')
+    )
     nbformat.write(nb, template)
     result = run_cli("build", "--project", str(project), "--areas", "skolan,trygghet")
     assert result.returncode == 1
@@ -131,10 +130,13 @@ def test_failing_notebook_stops_the_run_and_keeps_the_last_build(tmp_path, examp
     assert (project / kept).parents[2].joinpath("FAILED").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--areas", "skola"], "unknown goal area skola"),
-    (["--year", "2031"], "--year 2031: the data"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--areas", "skola"], "unknown goal area skola"),
+        (["--year", "2031"], "--year 2031: the data"),
+    ],
+)
 def test_bad_arguments_are_named(tmp_path, example_dataset, args, message):
     project = make_project(tmp_path / "p", example_dataset)
     result = run_cli("build", "--project", str(project), *args)
@@ -181,7 +183,7 @@ def test_pdf(built):
         assert area.title in titles
         # the chapter starts a page: running header, page number, then the chapter's title and "Mål"
         assert any(t.splitlines()[2:4] == [area.title, "Mål"] for t in text), area.title
-    assert not [t for t in titles if len(t) % 2 == 0 and t[: len(t) // 2] == t[len(t) // 2:]]
+    assert not [t for t in titles if len(t) % 2 == 0 and t[: len(t) // 2] == t[len(t) // 2 :]]
     assert 20_000 < path.stat().st_size < 20_000_000
     links = [a.get_object().get("/A", {}) for p in reader.pages for a in p.get("/Annots") or []]
     assert not [str(a["/URI"]) for a in links if "/URI" in a]  # no file:// (or any outside) links

@@ -34,20 +34,30 @@ def test_actions_are_found(tmp_path):
 
 
 def test_override_with_justification(tmp_path):
-    write(tmp_path, "---\noverride:\n  verdict: delvis uppfyllt\n  justification: >\n    Ett skäl\n    på två rader.\n"
-                    "---\n## Analys\n\nA.\n")
+    write(
+        tmp_path,
+        "---\noverride:\n  verdict: delvis uppfyllt\n  justification: >\n    Ett skäl\n    på två rader.\n"
+        "---\n## Analys\n\nA.\n",
+    )
     c = load_commentary(tmp_path, 2025, "skolan")
     assert c.override == "delvis uppfyllt" and c.justification == "Ett skäl på två rader."
     assert c.body == "## Analys\n\nA."
 
 
-@pytest.mark.parametrize("front, key, message", [
-    ("override:\n  verdict: nästan\n  justification: x", "override.verdict", "expected one of uppfyllt"),
-    ("override:\n  verdict: uppfyllt\n  justification: ''", "override.justification", "needs a written justification"),
-    ("override:\n  verdict: uppfyllt", "override", "expected the keys verdict and justification"),
-    ("verdict: uppfyllt", "front matter", "expected only the key 'override'"),
-    ("override: [", "front matter", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "front, key, message",
+    [
+        ("override:\n  verdict: nästan\n  justification: x", "override.verdict", "expected one of uppfyllt"),
+        (
+            "override:\n  verdict: uppfyllt\n  justification: ''",
+            "override.justification",
+            "needs a written justification",
+        ),
+        ("override:\n  verdict: uppfyllt", "override", "expected the keys verdict and justification"),
+        ("verdict: uppfyllt", "front matter", "expected only the key 'override'"),
+        ("override: [", "front matter", "not valid YAML"),
+    ],
+)
 def test_bad_front_matter(tmp_path, front, key, message):
     path = write(tmp_path, f"---\n{front}\n---\n## Analys\n")
     with pytest.raises(PlanError) as info:

@@ -28,8 +28,11 @@ def test_a_real_snapshot_is_not_example(tmp_path):
 
 
 def test_producer_is_the_last_named_source(tmp_path):
-    root = make_dataset(tmp_path / "d", [row("N00001", "2081", 2024, 1)],
-                        [kpi_meta("N00001", description="Text. Källa: SCB och Skolverket.")])
+    root = make_dataset(
+        tmp_path / "d",
+        [row("N00001", "2081", 2024, 1)],
+        [kpi_meta("N00001", description="Text. Källa: SCB och Skolverket.")],
+    )
     assert load_dataset(root).producer("N00001") == "SCB och Skolverket"
 
 

@@ -1,4 +1,5 @@
 """The example data set: made by a deterministic script, plausible, and marked as example data."""
+
 import filecmp
 import math
 

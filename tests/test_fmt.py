@@ -7,20 +7,23 @@ from followup import fmt
 NB, MINUS = "\u00a0", "\u2212"
 
 
-@pytest.mark.parametrize("value, decimals, expected", [
-    (0, 0, "0"),
-    (7, 0, "7"),
-    (1500, 0, f"1{NB}500"),
-    (1234567.891, 2, f"1{NB}234{NB}567,89"),
-    (12.345, 1, "12,3"),
-    (12.35, 1, "12,4"),  # half away from zero on the decimal value, not binary half-even
-    (0.125, 2, "0,13"),
-    (-2.1, 1, f"{MINUS}2,1"),
-    (-1500, 0, f"{MINUS}1{NB}500"),
-    (-0.04, 1, "0,0"),  # never a negative zero
-    (999.96, 1, f"1{NB}000,0"),
-    (5, 2, "5,00"),
-])
+@pytest.mark.parametrize(
+    "value, decimals, expected",
+    [
+        (0, 0, "0"),
+        (7, 0, "7"),
+        (1500, 0, f"1{NB}500"),
+        (1234567.891, 2, f"1{NB}234{NB}567,89"),
+        (12.345, 1, "12,3"),
+        (12.35, 1, "12,4"),  # half away from zero on the decimal value, not binary half-even
+        (0.125, 2, "0,13"),
+        (-2.1, 1, f"{MINUS}2,1"),
+        (-1500, 0, f"{MINUS}1{NB}500"),
+        (-0.04, 1, "0,0"),  # never a negative zero
+        (999.96, 1, f"1{NB}000,0"),
+        (5, 2, "5,00"),
+    ],
+)
 def test_number(value, decimals, expected):
     assert fmt.number(value, decimals) == expected
 

@@ -1,4 +1,5 @@
 """The Kolada client and the fetch, against a local server speaking the v3 API (no network)."""
+
 import hashlib
 import json
 import logging
@@ -44,9 +45,21 @@ def test_paging_and_genders_by_field(server, example_dataset, lines):
 
 
 def test_null_values_keep_their_status():
-    rows = flatten([{"kpi": "N1", "municipality": "2081", "period": 2024, "values": [
-        {"gender": "M", "value": 3.0, "status": ""}, {"gender": "T", "value": None, "status": "För få svar"},
-        {"gender": "K", "value": None, "status": None}]}], "u")
+    rows = flatten(
+        [
+            {
+                "kpi": "N1",
+                "municipality": "2081",
+                "period": 2024,
+                "values": [
+                    {"gender": "M", "value": 3.0, "status": ""},
+                    {"gender": "T", "value": None, "status": "För få svar"},
+                    {"gender": "K", "value": None, "status": None},
+                ],
+            }
+        ],
+        "u",
+    )
     by = {r["gender"]: r for r in rows}
     assert by["T"]["value"] is None and by["T"]["status"] == "För få svar"
     assert by["K"]["status"] == "Värde saknas i Kolada (ingen orsak angiven)"
@@ -141,9 +154,13 @@ def test_cannot_connect_is_a_clear_error():
 
 # ------------------------------------------------------------------ the fetch into a snapshot
 
+
 def tree(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -186,15 +203,21 @@ def test_second_fetch_reports_what_changed(project, server):
     server.municipalities["2080"] = {"id": "2080", "title": "Falun", "type": "K"}
     changes = fetch(project, 2025, server.url, client=client(server))
     assert changes["previous_retrieved"] is not None
-    revised = [r for r in changes["revised_values"]
-               if (r["kpi"], r["municipality"], r["year"]) == key and r["gender"] == "T"]
+    revised = [
+        r for r in changes["revised_values"] if (r["kpi"], r["municipality"], r["year"]) == key and r["gender"] == "T"
+    ]
     assert revised and revised[0]["old"] == pytest.approx(old_value)
     assert revised[0]["new"] == pytest.approx(old_value + 1.5)
     assert [(r["kpi"], r["unit_changed"]) for r in changes["renamed_kpis"]] == [("N09809", True)]
     assert [b["kpi"] for b in changes["series_breaks"]] == ["N09809"]
     assert [r["kpi"] for r in changes["removed_kpis"]] == ["N07945"]
-    assert changes["group_changes"] == [{"group": "G37343", "added": [{"id": "2080", "title": "Falun"}],
-                                         "removed": [{"id": "0188", "title": "Norrtälje"}]}]
+    assert changes["group_changes"] == [
+        {
+            "group": "G37343",
+            "added": [{"id": "2080", "title": "Falun"}],
+            "removed": [{"id": "0188", "title": "Norrtälje"}],
+        }
+    ]
     ds = load_dataset(project / "data", parts=("kolada",))
     assert ds.removed_kpis == {"N07945"} and ds.kpis["N07945"]["title"].startswith("Elbilar")
     assert json.loads((project / "data" / "kolada" / "changes.json").read_text()) == changes

@@ -1,4 +1,5 @@
 """End-to-end: `run_all.py fetch` against a local v3 server, then a report built from the snapshot."""
+
 import logging
 import os
 import re
@@ -23,8 +24,12 @@ IMG = '<img src=x onerror="alert(2)">'
 
 def run_fetch(project, url):
     env = dict(os.environ, KOLADA_BASE_URL=url)
-    return subprocess.run([sys.executable, str(REPO / "run_all.py"), "fetch", "--year", "2025",
-                           "--project", str(project)], capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, str(REPO / "run_all.py"), "fetch", "--year", "2025", "--project", str(project)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +42,9 @@ def fetched_report(tmp_path_factory, example_dataset):
     with FakeKolada(example_dataset) as server:
         first = run_fetch(project, server.url)
         assert first.returncode == 0, first.stderr
-        server.kpis["N15428"] = dict(server.kpis["N15428"], title=f"Behöriga {SCRIPT}, andel (%)",
-                                     description=f"Beskrivning {IMG}. Källa: SCB.")
+        server.kpis["N15428"] = dict(
+            server.kpis["N15428"], title=f"Behöriga {SCRIPT}, andel (%)", description=f"Beskrivning {IMG}. Källa: SCB."
+        )
         t = next(e for e in server.values[("N15428", "2081", 2024)] if e["gender"] == "T")
         t["value"] += 2.0
         del server.kpis["N07945"]

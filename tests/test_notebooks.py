@@ -53,12 +53,22 @@ def test_unknown_placeholder_is_an_error(tiny_plan, tmp_path):
 
 def test_tidy_hides_parameters_and_drops_run_metadata(tmp_path):
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"],
-                                                          "papermill": {"start_time": "t", "status": "completed"},
-                                                          "execution": {"iopub.status.busy": "t"}})
+    params = nbformat.v4.new_code_cell(
+        "x = 1",
+        metadata={
+            "tags": ["injected-parameters"],
+            "papermill": {"start_time": "t", "status": "completed"},
+            "execution": {"iopub.status.busy": "t"},
+        },
+    )
     nb.cells = [params]
-    nb.metadata["papermill"] = {"input_path": "/abs/in.ipynb", "output_path": "/abs/out.ipynb",
-                                "start_time": "t", "parameters": {"x": 1}, "version": "2.7.0"}
+    nb.metadata["papermill"] = {
+        "input_path": "/abs/in.ipynb",
+        "output_path": "/abs/out.ipynb",
+        "start_time": "t",
+        "parameters": {"x": 1},
+        "version": "2.7.0",
+    }
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     notebooks.tidy_executed(path)
@@ -73,7 +83,8 @@ def test_committed_toc_matches_the_plan(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
     committed = toc.check(REPO / "_toc.yml", plan)
     assert toc.chapter_files(committed) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs] + [
-        "om-rapporten"]
+        "om-rapporten"
+    ]
 
 
 def test_toc_out_of_step_with_the_plan_is_an_error(tmp_path):

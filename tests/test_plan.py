@@ -9,8 +9,18 @@ from followup.plan import load_plan
 
 from conftest import REPO, TINY_PLAN
 
-SLUGS = ["skolan", "vard-och-omsorg", "trygghet", "boende", "naringsliv-och-arbete", "kultur-och-fritid",
-         "miljo", "digital-utveckling", "segregation", "kommunen-som-arbetsgivare"]
+SLUGS = [
+    "skolan",
+    "vard-och-omsorg",
+    "trygghet",
+    "boende",
+    "naringsliv-och-arbete",
+    "kultur-och-fritid",
+    "miljo",
+    "digital-utveckling",
+    "segregation",
+    "kommunen-som-arbetsgivare",
+]
 
 
 @pytest.fixture
@@ -70,6 +80,7 @@ def expect_error(tmp_path, tree, key, message):
 
 def set_in(path: tuple, value):
     """A change to the tiny plan: set the value at a path of keys and list positions (DELETE removes it)."""
+
     def change(tree):
         node = tree
         for key in path[:-1]:
@@ -78,6 +89,7 @@ def set_in(path: tuple, value):
             del node[path[-1]]
         else:
             node[path[-1]] = value
+
     return change
 
 
@@ -85,27 +97,53 @@ DELETE = object()
 IND = ("goal_areas", 0, "indicators")
 
 
-@pytest.mark.parametrize("change, key, message", [
-    (set_in((*IND, 1, "colour"), "red"), "goal_areas[0] (skolan).indicators[1] (N00002).colour", "unknown key"),
-    (set_in(("goals",), []), "goals", "unknown key"),
-    (set_in((*IND, 0, "higher_is_better"), DELETE), "goal_areas[0] (skolan).indicators[0] (N00001).higher_is_better",
-     "missing (expected true or false)"),
-    (set_in(("goal_areas", 0, "goal"), DELETE), "goal_areas[0] (skolan).goal", "missing"),
-    (set_in((*IND, 0, "decimals"), "one"), "goal_areas[0] (skolan).indicators[0] (N00001).decimals",
-     "expected an integer"),
-    (set_in(("goal_areas", 0, "title"), True), "goal_areas[0] (skolan).title", "expected a string"),  # YAML's yes
-    (set_in((*IND, 1, "id"), "N00001"), "goal_areas[0] (skolan).indicators[1] (N00001).id", "duplicate indicator id"),
-    (set_in(IND, [{"id": "N00001"}, {"id": "N00002"}]), "goal_areas[0] (skolan).indicators",
-     "expected 3 to 6 indicators, got 2"),
-    (set_in((*IND, 0, "id"), "X123"), "goal_areas[0] (skolan).indicators[0] (X123).id",
-     "expected a Kolada KPI id (a letter N or U and five digits), got 'X123'"),
-    (set_in((*IND, 2, "supplier"), DELETE), "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing"),
-    (set_in((*IND, 0, "source"), "scb"), "goal_areas[0] (skolan).indicators[0] (N00001).source", "'kolada' or 'local'"),
-    (set_in(("goal_areas", 0, "slug"), "Skolan 2"), "goal_areas[0] (Skolan 2).slug",
-     "expected a slug (lowercase letters, digits and single hyphens), got 'Skolan 2'"),
-    (set_in(("plan", "period"), {"start": 2026, "end": 2023}), "plan.period.end", "before it starts"),
-    (set_in(("schema_version",), 2), "schema_version", "expected 1"),
-])
+@pytest.mark.parametrize(
+    "change, key, message",
+    [
+        (set_in((*IND, 1, "colour"), "red"), "goal_areas[0] (skolan).indicators[1] (N00002).colour", "unknown key"),
+        (set_in(("goals",), []), "goals", "unknown key"),
+        (
+            set_in((*IND, 0, "higher_is_better"), DELETE),
+            "goal_areas[0] (skolan).indicators[0] (N00001).higher_is_better",
+            "missing (expected true or false)",
+        ),
+        (set_in(("goal_areas", 0, "goal"), DELETE), "goal_areas[0] (skolan).goal", "missing"),
+        (
+            set_in((*IND, 0, "decimals"), "one"),
+            "goal_areas[0] (skolan).indicators[0] (N00001).decimals",
+            "expected an integer",
+        ),
+        (set_in(("goal_areas", 0, "title"), True), "goal_areas[0] (skolan).title", "expected a string"),  # YAML's yes
+        (
+            set_in((*IND, 1, "id"), "N00001"),
+            "goal_areas[0] (skolan).indicators[1] (N00001).id",
+            "duplicate indicator id",
+        ),
+        (
+            set_in(IND, [{"id": "N00001"}, {"id": "N00002"}]),
+            "goal_areas[0] (skolan).indicators",
+            "expected 3 to 6 indicators, got 2",
+        ),
+        (
+            set_in((*IND, 0, "id"), "X123"),
+            "goal_areas[0] (skolan).indicators[0] (X123).id",
+            "expected a Kolada KPI id (a letter N or U and five digits), got 'X123'",
+        ),
+        (set_in((*IND, 2, "supplier"), DELETE), "goal_areas[0] (skolan).indicators[2] (lokal-a).supplier", "missing"),
+        (
+            set_in((*IND, 0, "source"), "scb"),
+            "goal_areas[0] (skolan).indicators[0] (N00001).source",
+            "'kolada' or 'local'",
+        ),
+        (
+            set_in(("goal_areas", 0, "slug"), "Skolan 2"),
+            "goal_areas[0] (Skolan 2).slug",
+            "expected a slug (lowercase letters, digits and single hyphens), got 'Skolan 2'",
+        ),
+        (set_in(("plan", "period"), {"start": 2026, "end": 2023}), "plan.period.end", "before it starts"),
+        (set_in(("schema_version",), 2), "schema_version", "expected 1"),
+    ],
+)
 def test_plan_errors(tmp_path, change, key, message):
     tree = tiny()
     change(tree)
@@ -123,8 +161,9 @@ def test_duplicate_indicator_id_across_goal_areas(tmp_path):
 def test_duplicate_slug(tmp_path):
     tree = tiny()
     second = yaml.safe_load(yaml.safe_dump(tree["goal_areas"][0]))
-    second["indicators"] = [dict(i, id=i["id"] + "0" if i["source"] == "local" else "N9" + i["id"][2:])
-                            for i in second["indicators"]]
+    second["indicators"] = [
+        dict(i, id=i["id"] + "0" if i["source"] == "local" else "N9" + i["id"][2:]) for i in second["indicators"]
+    ]
     tree["goal_areas"].append(second)
     expect_error(tmp_path, tree, "goal_areas[1] (skolan).slug", "duplicate slug")
 
@@ -181,32 +220,51 @@ def test_unknown_peer_group(tmp_path, tiny_dataset):
 
 # ---- targets: declared per indicator, validated against their rule
 
+
 def with_target(**target):
     tree = tiny()
     tree["goal_areas"][0]["indicators"][0]["target"] = target
     return tree
 
 
-@pytest.mark.parametrize("target, key, message", [
-    ({"rule": "value", "source": "example"}, "target.value", "missing (the rule 'value' needs it)"),
-    ({"rule": "best", "source": "example"}, "target.rule", "expected one of value, improvement"),
-    ({"rule": "national", "value": 3, "source": "example"}, "target.value", "not used by the rule 'national'"),
-    ({"rule": "value", "value": 80, "partial_share": 0.5, "source": "example"}, "target.partial_share",
-     "not used by the rule 'value'"),
-    ({"rule": "value", "value": "80", "source": "example"}, "target.value", "expected a number"),
-    ({"rule": "value", "value": 80, "source": "kf"}, "target.source", "expected 'example'"),
-    ({"rule": "value", "value": 80, "source": "council"}, "target.decision", "names its decision"),
-    ({"rule": "value", "value": 80, "source": "council", "decision": "KF § 1", "decision_date": "1/2 2024"},
-     "target.decision_date", "expected a date YYYY-MM-DD"),
-    ({"rule": "value", "value": 80, "source": "example", "decision": "KF § 1"}, "target.decision",
-     "only a council target has a decision"),
-    ({"rule": "value", "value": 80, "tolerance": -1, "source": "example"}, "target.tolerance", "0 or more"),
-    ({"rule": "improvement", "baseline_year": 2019, "source": "example"}, "target.baseline_year",
-     "a year of the plan period 2023–2026"),
-    ({"rule": "cumulative", "value": 100, "partial_share": 1.5, "source": "example"}, "target.partial_share",
-     "between 0 and 1"),
-    ({"rule": "value", "value": 80, "source": "example", "colour": "red"}, "target.colour", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "target, key, message",
+    [
+        ({"rule": "value", "source": "example"}, "target.value", "missing (the rule 'value' needs it)"),
+        ({"rule": "best", "source": "example"}, "target.rule", "expected one of value, improvement"),
+        ({"rule": "national", "value": 3, "source": "example"}, "target.value", "not used by the rule 'national'"),
+        (
+            {"rule": "value", "value": 80, "partial_share": 0.5, "source": "example"},
+            "target.partial_share",
+            "not used by the rule 'value'",
+        ),
+        ({"rule": "value", "value": "80", "source": "example"}, "target.value", "expected a number"),
+        ({"rule": "value", "value": 80, "source": "kf"}, "target.source", "expected 'example'"),
+        ({"rule": "value", "value": 80, "source": "council"}, "target.decision", "names its decision"),
+        (
+            {"rule": "value", "value": 80, "source": "council", "decision": "KF § 1", "decision_date": "1/2 2024"},
+            "target.decision_date",
+            "expected a date YYYY-MM-DD",
+        ),
+        (
+            {"rule": "value", "value": 80, "source": "example", "decision": "KF § 1"},
+            "target.decision",
+            "only a council target has a decision",
+        ),
+        ({"rule": "value", "value": 80, "tolerance": -1, "source": "example"}, "target.tolerance", "0 or more"),
+        (
+            {"rule": "improvement", "baseline_year": 2019, "source": "example"},
+            "target.baseline_year",
+            "a year of the plan period 2023–2026",
+        ),
+        (
+            {"rule": "cumulative", "value": 100, "partial_share": 1.5, "source": "example"},
+            "target.partial_share",
+            "between 0 and 1",
+        ),
+        ({"rule": "value", "value": 80, "source": "example", "colour": "red"}, "target.colour", "unknown key"),
+    ],
+)
 def test_target_errors(tmp_path, target, key, message):
     expect_error(tmp_path, with_target(**target), f"goal_areas[0] (skolan).indicators[0] (N00001).{key}", message)
 

@@ -1,5 +1,6 @@
 """The plan's JSON Schema (data/plan.schema.json): valid, referenced by the plan, met by the committed plan,
 and every error it gives worded in our style."""
+
 import copy
 import json
 
@@ -13,9 +14,20 @@ from followup.plan import SCHEMA_PATH, load_plan
 from conftest import REPO, TINY_PLAN
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-RAW_JSONSCHEMA = ("is not valid under", "Additional properties", "is a required property", "is not of type",
-                  "does not match", "is not one of", "is too short", "is too long", "is less than",
-                  "is greater than", "was expected", "should be non-empty")
+RAW_JSONSCHEMA = (
+    "is not valid under",
+    "Additional properties",
+    "is a required property",
+    "is not of type",
+    "does not match",
+    "is not one of",
+    "is too short",
+    "is too long",
+    "is less than",
+    "is greater than",
+    "was expected",
+    "should be non-empty",
+)
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema():
@@ -29,8 +41,9 @@ def test_the_plan_names_its_schema_for_editors():
     assert SCHEMA_PATH == REPO / "data" / "plan.schema.json"
 
 
-@pytest.mark.parametrize("text", [(REPO / "data" / "plan.yml").read_text(encoding="utf-8"), TINY_PLAN],
-                         ids=["committed", "tiny"])
+@pytest.mark.parametrize(
+    "text", [(REPO / "data" / "plan.yml").read_text(encoding="utf-8"), TINY_PLAN], ids=["committed", "tiny"]
+)
 def test_the_plans_meet_the_schema(text):
     jsonschema.Draft202012Validator(SCHEMA).validate(yaml.safe_load(text))
 

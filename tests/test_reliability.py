@@ -1,5 +1,6 @@
 """Interrupts, killed runs, concurrent runs and a build without network: the last report and the data
 survive, and nothing is left running."""
+
 import os
 import shutil
 import signal
@@ -18,8 +19,6 @@ from kolada_server import FakeKolada
 pytestmark = pytest.mark.slow
 
 
-
-
 @pytest.fixture
 def project(tmp_path, example_dataset):
     p = make_project(tmp_path / "p", example_dataset)
@@ -29,8 +28,13 @@ def project(tmp_path, example_dataset):
 
 
 def start(project, *args, env=None):
-    return subprocess.Popen([sys.executable, "-u", str(REPO / "run_all.py"), *args, "--project", str(project)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-u", str(REPO / "run_all.py"), *args, "--project", str(project)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def wait_for(proc, text, timeout=120):
@@ -133,9 +137,11 @@ def test_recover_restores_what_a_killed_swap_left(tmp_path):
     assert not (tmp_path / "reports" / "2024").exists()
     for folder in (tmp_path, tmp_path / "data", tmp_path / "data" / "example", tmp_path / "reports"):
         assert not [p.name for p in folder.glob(".*.*-*")], folder
-    assert lines == ["restored _build/ (a previous report build was killed while replacing it)",
-                     "restored data/kolada/ (a previous fetch was killed while replacing it)",
-                     "restored reports/2025/ (a previous publish was killed while replacing it)"]
+    assert lines == [
+        "restored _build/ (a previous report build was killed while replacing it)",
+        "restored data/kolada/ (a previous fetch was killed while replacing it)",
+        "restored reports/2025/ (a previous publish was killed while replacing it)",
+    ]
 
 
 def test_a_second_run_refuses_at_once_or_waits(project):
@@ -169,16 +175,31 @@ def test_build_without_network(project):
         pytest.skip(reason)
     probe = subprocess.run(["unshare", "-n", "cat", "/proc/net/dev"], capture_output=True, text=True)
     assert "eth" not in probe.stdout  # only loopback inside
-    proc = subprocess.run(["unshare", "-n", sys.executable, str(REPO / "run_all.py"), "build", "--areas",
-                           "skolan,miljo", "--project", str(project)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            "unshare",
+            "-n",
+            sys.executable,
+            str(REPO / "run_all.py"),
+            "build",
+            "--areas",
+            "skolan,miljo",
+            "--project",
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert (project / "_build" / "pdf" / "arsuppfoljning-2025.pdf").exists()
 
 
 def test_run_processes_finds_and_ends_a_run_s_processes():
     run_id = f"run-test-{os.getpid()}"
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                             env=dict(os.environ, **{MARKER: run_id}))
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], env=dict(os.environ, **{MARKER: run_id})
+    )
     try:
         deadline = time.monotonic() + 10
         while child.pid not in run_processes(run_id) and time.monotonic() < deadline:

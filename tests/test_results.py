@@ -1,4 +1,5 @@
 """The goal areas' results documents: computed once by each notebook, read by everything after it."""
+
 import io
 import json
 import zipfile
@@ -42,11 +43,14 @@ def test_written_document_reads_back(doc, tmp_path):
     assert results.recorded_slugs(tmp_path / "res", ["miljo", "skolan"]) == ["skolan"]
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.update(format="something-else"), "format: expected 'borlange-followup-area-results'"),
-    (lambda d: d.update(format_version=2), "format_version: expected 1, got 2"),
-    (lambda d: d.update(report_year=2023), "report_year: expected 2024, got 2023"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(format="something-else"), "format: expected 'borlange-followup-area-results'"),
+        (lambda d: d.update(format_version=2), "format_version: expected 1, got 2"),
+        (lambda d: d.update(report_year=2023), "report_year: expected 2024, got 2023"),
+    ],
+)
 def test_a_wrong_document_is_refused_by_name(doc, tmp_path, edit, message):
     edit(doc)
     path = results.write_document(doc, tmp_path)
@@ -78,9 +82,16 @@ def test_the_newest_recorded_results_are_named(doc, tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "own"))
     built = tmp_path / "_build" / "results" / "areas"
     results.write_document(doc, built)
-    (tmp_path / "_build" / "manifest.json").write_text(json.dumps(
-        {"parameters": {"year": 2024}, "git": {"commit": "abcdef1234567890"},
-         "data": {"source": "example", "retrieved": "2026-03-15T08:00:00Z"}}), encoding="utf-8")
+    (tmp_path / "_build" / "manifest.json").write_text(
+        json.dumps(
+            {
+                "parameters": {"year": 2024},
+                "git": {"commit": "abcdef1234567890"},
+                "data": {"source": "example", "retrieved": "2026-03-15T08:00:00Z"},
+            }
+        ),
+        encoding="utf-8",
+    )
     folder, where = results.latest_recorded(tmp_path, 2024)
     assert folder == built and "commit abcdef123456" in where
     own = results.write_document(doc, results.default_dir(2024))  # a notebook run by hand, afterwards

@@ -1,5 +1,6 @@
 """followup.swap: one way to replace a folder, and one rule to recover from a kill in the middle of it.
 A kill is simulated by leaving behind the sibling folders a swap makes."""
+
 import os
 
 import pytest
