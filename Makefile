@@ -1,7 +1,7 @@
 # The two commands of the README: `make report` and `make test`. Each does its own set-up.
 #   make report [YEAR=2025] [AREAS=skolan,miljo] [PDF=0]   (PDF=0: the website only)
-#   make test           the whole suite, end-to-end tests included
-#   make test-fast      the unit tests only (skips tests marked slow)
+#   make test           make lint, then the whole suite, end-to-end tests included
+#   make test-fast      make lint, then the unit tests only (skips tests marked slow)
 #   make fetch YEAR=2025  fetch the plan's KPIs from Kolada into data/kolada/ ($KOLADA_BASE_URL overrides the API)
 #   make local          after editing data/local/values.csv: check it and record its hash
 #   make verify [MANIFEST=reports/2025/manifest.json]   prove a report (default: the latest build)
@@ -37,10 +37,10 @@ verify: setup
 publish: setup
 	$(PY) run_all.py publish
 
-test: setup
+test: lint
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: lint
 	$(PY) -m pytest -m "not slow"
 
 # Checks only, fixes nothing (`.venv/bin/ruff check --fix .` and `.venv/bin/ruff format .` fix);
