@@ -1,7 +1,7 @@
-"""Series, peer-group means and the indicator table of a goal area.
+"""Series, peer-group means, ranks and the summary of an indicator in a report year.
 
-Everything here works on a Dataset and plan objects and returns plain values or DataFrames;
-formatting for the page is done at the end (indicator_table_display) with followup.fmt.
+Everything here works on a Dataset and plan objects and returns plain values or DataFrames; what a page
+shows is made from these values by followup.results (the results document) and followup.chapter.
 """
 
 from __future__ import annotations
