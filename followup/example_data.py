@@ -3,7 +3,7 @@
     python -m followup.example_data [--spec data/example/generator.yml] [--out data/example] [--project DIR]
 
 The spec holds facts copied from Kolada (KPI metadata, municipality names, the peer group's members; the
-list of every municipality of type K is in the file its `all_municipalities.spec` names) and invented
+list of every municipality and region is in the file its `all_municipalities.spec` names) and invented
 parameters per KPI. The output is in exactly the on-disk format of a fetched Kolada snapshot (see
 data/README.md), with manifests whose source is "example", so the report marks it as example data:
 kolada/values.csv (Riket, the municipality, its peers; every gender), kolada/all_municipalities.csv (the
@@ -184,9 +184,9 @@ def all_municipality_rows(spec: dict, kpi: dict, cells: dict, k_municipalities: 
     ]
 
 
-def k_municipalities(spec: dict, spec_path: Path) -> list[dict]:
-    """Every municipality of type K, from the file all_municipalities.spec names (next to the spec); the
-    spec's own municipalities must agree with it."""
+def listed_municipalities(spec: dict, spec_path: Path) -> list[dict]:
+    """Every municipality and region Kolada lists, from the file all_municipalities.spec names (next to the
+    spec); the spec's own municipalities must agree with it."""
     path = Path(spec_path).parent / spec["all_municipalities"]["spec"]
     listed = yaml.safe_load(path.read_text(encoding="utf-8"))["municipalities"]
     by_id = {m["id"]: m for m in listed}
@@ -198,8 +198,8 @@ def k_municipalities(spec: dict, spec_path: Path) -> list[dict]:
 
 def kolada_files(spec: dict, spec_path: Path) -> dict[str, str]:
     """The kolada/ part's files (without the manifest); each KPI's values are drawn once for all of them."""
-    listed = k_municipalities(spec, spec_path)
-    k_ids = [m["id"] for m in listed]
+    listed = listed_municipalities(spec, spec_path)
+    k_ids = [m["id"] for m in listed if m["type"] == "K"]
     rows, totals = [], []
     for kpi in sorted(spec["kpis"], key=lambda k: k["id"]):
         places = report_places(spec, kpi)

@@ -115,6 +115,7 @@ def test_all_municipalities_has_every_k_municipality_and_agrees_with_values(exam
     munis = json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))
     k_ids = {m["id"] for m in munis if m["type"] == "K"}
     assert len(k_ids) >= 290 and {"0000", "2081", "2181"} <= {m["id"] for m in munis}
+    assert sum(m["type"] == "L" for m in munis) == 22  # Riket and the regions, as Kolada lists them
     rows = _csv(kdir / "all_municipalities.csv")
     assert list(rows[0]) == ["kpi", "municipality", "year", "value"]
     keys = [(r["kpi"], r["municipality"], int(r["year"])) for r in rows]
