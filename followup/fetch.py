@@ -5,6 +5,11 @@ moved into place only when the whole fetch has succeeded: a failed or interrupte
 snapshot byte for byte as it was. A fetch compares itself with the previous snapshot and records in
 changes.json: revised values, KPIs whose title changed (a changed unit marks a series break, so trends
 are not compared across it), KPIs that Kolada no longer has, and peer-group members that changed.
+
+Besides the values for Borlänge, Riket and the peers (every gender, the trend years), a snapshot holds the
+plan's KPIs for every municipality of type K (totals, the report year and the two before it) in
+all_municipalities.csv, for the ranks among all municipalities, and every municipality Kolada lists in
+municipalities.json. Statuses are stored as Kolada gave them; one it does not know is warned about.
 """
 
 from __future__ import annotations
@@ -12,19 +17,22 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import swap
+from . import statuses, swap
 from .constants import TREND_YEARS
 from .data import KOLADA_COLUMNS, DataError, csv_text, json_text, load_dataset, unit_of, write_part
-from .kolada import Client, KoladaError
+from .kolada import NO_REASON, Client, KoladaError
 from .plan import load_plan
 from .runs import RunLock, recover
 
 log = logging.getLogger(__name__)
 
 REMOVED = "removed_from_kolada"
+ALL_MUNICIPALITIES = "all_municipalities.csv"
+ALL_MUNICIPALITIES_COLUMNS = ["kpi", "municipality", "year", "value"]
 
 
 def _number(value) -> str:
@@ -171,30 +179,121 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
     client = client or Client(base_url)
     kpi_ids = sorted({ind.id for _, ind in plan.indicators() if ind.is_kolada})
     first = min(year - TREND_YEARS + 1, plan.period_start)
-    years = list(range(first, year + 1))
     log.info("fetching %d KPIs, %d–%d, from %s", len(kpi_ids), first, year, client.base_url)
 
-    groups = [g for g in client.groups([plan.peer_group.id]) if g.get("id") == plan.peer_group.id]
-    if not groups:
-        raise KoladaError(f"{client.base_url}: the peer group {plan.peer_group.id} was not found")
+    groups = _peer_groups(client, plan.peer_group.id)
     members = [m["member_id"] for m in groups[0]["members"]]
     munis = list(dict.fromkeys([plan.municipality.id, plan.comparison.id, *members]))
     fetched = {k["id"]: k for k in client.kpis(kpi_ids)}
+    present = [k for k in kpi_ids if k in fetched]
+    municipalities = _municipality_list(client, munis)
+    rows = _values(client, present, munis, list(range(first, year + 1)))
+    warn_unknown_statuses(rows)
     removed = [k for k in kpi_ids if k not in fetched]
-    municipalities = client.municipalities(munis)
-    missing_munis = sorted(set(munis) - {m.get("id") for m in municipalities})
-    if missing_munis:
-        raise KoladaError(f"{client.base_url}: municipalities not found: {', '.join(missing_munis)}")
-    rows = client.data([k for k in kpi_ids if k not in removed], munis, years) if len(removed) < len(kpi_ids) else []
+    rows += _previous_rows(target / "values.csv", set(removed), set(munis))  # an ended KPI keeps its history
+    rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
+    kpis = _with_removed(target, plan, fetched, removed)
+    everyone = _all_municipality_values(client, present, municipalities, year)
+    changes = compare(target, rows, kpis, groups)
+    files = {
+        "values.csv": csv_text([dict(r, value=_number(r["value"])) for r in rows], KOLADA_COLUMNS),
+        ALL_MUNICIPALITIES: csv_text(everyone, ALL_MUNICIPALITIES_COLUMNS),
+        "kpis.json": json_text([kpis[k] for k in sorted(kpis)]),
+        "municipalities.json": json_text(sorted(municipalities, key=lambda m: m["id"])),
+        "groups.json": json_text(groups),
+        "changes.json": json_text(changes),
+    }
+    retrieved = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    extra = {
+        "api": {"base_url": client.base_url, "version": "v3"},
+        "report_year": year,
+        "years": [first, year],
+        "urls": client.urls,
+    }
+    _write_snapshot(target, files, retrieved, extra)
+    log.info("snapshot written to %s/ (%d values, retrieved %s)", target.relative_to(repo), len(rows), retrieved)
+    return changes
+
+
+def _peer_groups(client: Client, group_id: str) -> list[dict]:
+    groups = [g for g in client.groups([group_id]) if g.get("id") == group_id]
+    if not groups:
+        raise KoladaError(f"{client.base_url}: the peer group {group_id} was not found")
+    return groups
+
+
+def _municipality_list(client: Client, needed: list[str]) -> list[dict]:
+    """Every municipality Kolada lists (id, title, type); the plan's places and the peers must be among them."""
+    listing = client.municipality_list()
+    missing = sorted(set(needed) - {m.get("id") for m in listing})
+    if missing:
+        raise KoladaError(f"{client.base_url}: municipalities not found: {', '.join(missing)}")
+    return listing
+
+
+def _unique(rows: list[dict], base_url: str) -> list[dict]:
+    """The rows, refused if a (kpi, municipality, year, gender) came twice."""
     seen = set()
     for row in rows:
         key = (row["kpi"], row["municipality"], row["year"], row["gender"])
         if key in seen:
-            raise KoladaError(f"{client.base_url}: the value for {', '.join(map(str, key))} came twice")
+            raise KoladaError(f"{base_url}: the value for {', '.join(map(str, key))} came twice")
         seen.add(key)
-    rows = [r for r in rows if r["municipality"] in munis and r["kpi"] in fetched]
-    rows += _previous_rows(target / "values.csv", set(removed), set(munis))  # an ended KPI keeps its history
-    # KPIs Kolada no longer has are recorded as such, with the title they had.
+    return rows
+
+
+def _values(client: Client, kpis: list[str], munis: list[str], years: list[int]) -> list[dict]:
+    """The values of the KPIs Kolada has, for Borlänge, Riket and the peers, every gender."""
+    if not kpis:
+        return []
+    rows = _unique(client.data(kpis, munis, years), client.base_url)
+    return [r for r in rows if r["municipality"] in munis and r["kpi"] in kpis]
+
+
+def _all_municipality_values(client: Client, kpis: list[str], municipalities: list[dict], year: int) -> list[dict]:
+    """Totals for every municipality of type K, the report year and the two before it, for the ranks among all
+    municipalities: one request per 25 KPIs (the data path without a municipality part), 5 000 rows a page.
+    Only values that are there, sorted by kpi, municipality, year."""
+    kommuner = {m["id"] for m in municipalities if m.get("type") == "K"}
+    if not kpis:
+        return []
+    years = [year - 2, year - 1, year]
+    rows = [r for r in client.data(kpis, None, years) if r["gender"] == "T"]
+    rows = _unique(rows, client.base_url)
+    out = [
+        {"kpi": r["kpi"], "municipality": r["municipality"], "year": r["year"], "value": _number(r["value"])}
+        for r in rows
+        if r["value"] is not None and r["municipality"] in kommuner and r["kpi"] in kpis and r["year"] in years
+    ]
+    out.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"]))
+    log.info(
+        "  all municipalities: %d values, %d KPIs, %d municipalities of type K, %d–%d",
+        len(out),
+        len(kpis),
+        len({r["municipality"] for r in out}),
+        years[0],
+        years[-1],
+    )
+    return out
+
+
+def warn_unknown_statuses(rows: list[dict]) -> None:
+    """A warning, one line per status, for every status Kolada gave that followup.statuses does not know: it
+    is kept in values.csv as given, and the report words it by statuses.swedish. (A null value that came
+    without a status has the client's Swedish NO_REASON: nothing to warn about.)"""
+    counts = Counter(r["status"] for r in rows if not statuses.is_known(r["status"]) and r["status"] != NO_REASON)
+    for status, n in sorted(counts.items()):
+        log.warning(
+            "  unknown Kolada status %r in %d cells: kept in values.csv, shown in the report as %r",
+            status,
+            n,
+            statuses.swedish(status),
+        )
+
+
+def _with_removed(target: Path, plan, fetched: dict[str, dict], removed: list[str]) -> dict[str, dict]:
+    """The KPIs' metadata as fetched, and the KPIs Kolada no longer has recorded as such, with the title
+    they had."""
     previous = {}
     if (target / "kpis.json").exists():
         previous = {k["id"]: k for k in json.loads((target / "kpis.json").read_text(encoding="utf-8"))}
@@ -203,29 +302,7 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
     for k in removed:
         kpis[k] = {"id": k, "title": previous.get(k, {}).get("title", titles[k]), REMOVED: True}
         log.info("  KPI %s is no longer in Kolada: recorded as ended", k)
-    rows.sort(key=lambda r: (r["kpi"], r["municipality"], r["year"], r["gender"]))
-    changes = compare(target, rows, kpis, groups)
-    files = {
-        "values.csv": csv_text([dict(r, value=_number(r["value"])) for r in rows], KOLADA_COLUMNS),
-        "kpis.json": json_text([kpis[k] for k in sorted(kpis)]),
-        "municipalities.json": json_text(sorted(municipalities, key=lambda m: m["id"])),
-        "groups.json": json_text(groups),
-        "changes.json": json_text(changes),
-    }
-    retrieved = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _write_snapshot(
-        target,
-        files,
-        retrieved,
-        {
-            "api": {"base_url": client.base_url, "version": "v3"},
-            "report_year": year,
-            "years": [first, year],
-            "urls": client.urls,
-        },
-    )
-    log.info("snapshot written to %s/ (%d values, retrieved %s)", target.relative_to(repo), len(rows), retrieved)
-    return changes
+    return kpis
 
 
 def _write_snapshot(target: Path, files: dict[str, str], retrieved: str, extra: dict) -> None:
