@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import statuses
 from .constants import TREND_YEARS
 from .data import Dataset
 from .plan import Indicator, Plan
@@ -30,9 +31,7 @@ class Point:
 
 def series(ds: Dataset, indicator: str, municipality: str, gender: str = "T") -> pd.DataFrame:
     """The rows of one indicator for one municipality and gender: year, value, status (sorted by year)."""
-    v = ds.values
-    rows = v[(v["indicator"] == indicator) & (v["municipality"] == municipality) & (v["gender"] == gender)]
-    return rows[["year", "value", "status"]].sort_values("year").reset_index(drop=True)
+    return ds.series(indicator, municipality, gender)
 
 
 def point(ds: Dataset, indicator: str, municipality: str, year: int, gender: str = "T") -> Point:
@@ -70,13 +69,8 @@ def peer_mean(ds: Dataset, indicator: str, group: str, year: int, gender: str = 
     """Unweighted mean of the group's members' values for a year, over the members that have one
     (Kolada computes a group's value the same way)."""
     members = ds.group_members(group)
-    v = ds.values
-    rows = v[
-        (v["indicator"] == indicator)
-        & (v["gender"] == gender)
-        & (v["year"] == year)
-        & (v["municipality"].isin(members))
-    ].dropna(subset=["value"])
+    v = ds.year_values(indicator, year, gender)
+    rows = v[v["municipality"].isin(members)].dropna(subset=["value"])
     value = float(rows["value"].mean()) if len(rows) else math.nan
     return PeerMean(year, value, len(rows), len(members))
 
@@ -85,10 +79,8 @@ def peer_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> tuple
     """The municipality's rank among itself and its peers in a year (1 = best, by the indicator's
     direction), over those that have a value; None when the municipality has none."""
     places = [plan.municipality.id, *ds.group_members(plan.peer_group.id)]
-    v = ds.values
-    rows = v[
-        (v["indicator"] == indicator.id) & (v["gender"] == "T") & (v["year"] == year) & v["municipality"].isin(places)
-    ].dropna(subset=["value"])
+    v = ds.year_values(indicator.id, year)
+    rows = v[v["municipality"].isin(places)].dropna(subset=["value"])
     own = rows[rows["municipality"] == plan.municipality.id]
     if own.empty:
         return None
@@ -112,24 +104,94 @@ def peer_mean_series(ds: Dataset, indicator: str, group: str, years, gender: str
     return [peer_mean(ds, indicator, group, y, gender) for y in years]
 
 
+NOT_DELIVERED = "ej levererat"  # the status of a local value the supplier has not delivered yet
+
+
 def missing_reason(ds: Dataset, indicator: Indicator, municipality: str, year: int) -> str:
-    """Why a value is missing, in Swedish: the status Kolada gave, or that it is not yet published."""
+    """Why a value is missing, in Swedish: the status Kolada or the supplier gave (Kolada's English codes
+    translated, see followup.statuses), a delivery still missing, or when Kolada publishes it."""
     if indicator.id in ds.removed_kpis:
         return "nyckeltalet har upphört i Kolada"
     p = point(ds, indicator.id, municipality, year)
+    if not indicator.is_kolada:
+        if not_delivered(p):
+            return f"uppgift från {indicator.supplier} saknas för {year}"
+        return statuses.swedish(p.status)
     if p.status:
-        return p.status
-    if indicator.is_kolada:
-        meta = ds.kpis.get(indicator.id, {})
-        period, due = meta.get("publ_period"), meta.get("publication_date")
-        if period and str(period).isdigit() and int(period) == year:
-            return f"ej publicerat än, väntas {due}" if due else "ej publicerat än"
-        if period and str(period).isdigit() and int(period) < year:
+        return statuses.swedish(p.status)
+    return publication_reason(ds.kpis.get(indicator.id, {}), year, ds.retrieved)
+
+
+def not_delivered(p: Point) -> bool:
+    """A local value that has not been delivered: no row, or an empty value with the status "ej levererat"."""
+    return p.missing and (not p.status or p.status.strip().casefold() == NOT_DELIVERED)
+
+
+def publication_reason(meta: dict, year: int, retrieved: str) -> str:
+    """Why Kolada has no value for a year, from the KPI's next publication as the snapshot recorded it:
+    `publ_period` is the year the next publication covers and `publication_date` its date."""
+    period, due = meta.get("publ_period"), meta.get("publication_date")
+    if period is None or str(period).strip() == "":
+        return "ingen publicering planerad"
+    if str(period).isdigit() and year >= int(period):
+        if not due:
             return "ej publicerat än"
-        if not period:
-            return "ej publicerat; Kolada anger inget datum för nästa publicering"
-        return "uppgift saknas i Kolada"
-    return "uppgift saknas i den lokala filen"
+        if str(due)[:10] > str(retrieved)[:10]:
+            return f"ej publicerat än, väntas {due}"
+        return f"försenat, väntades {due}"
+    return "saknas i Kolada"
+
+
+def published_years(ds: Dataset, indicator: Indicator, first: int, last: int) -> list[int]:
+    """The years from first to last in which the indicator is published: all of them, except a biennial KPI's
+    off years (it has no value then, which is not a missing value)."""
+    return [y for y in range(first, last + 1) if not (indicator.is_kolada and ds.off_year(indicator.id, y))]
+
+
+QUARTILES = {  # Kolada's presentation: the best 25 %, the middle 50 %, the worst 25 % (a mark, never colour alone)
+    "best": ("▲", "bästa fjärdedelen"),
+    "middle": ("●", "mellersta hälften"),
+    "worst": ("▼", "sämsta fjärdedelen"),
+}
+
+
+@dataclass(frozen=True)
+class NationalRank:
+    """The municipality's place among all municipalities with a value in a year (1 = best, by the
+    indicator's direction; ties share the better place)."""
+
+    year: int
+    place: int
+    of: int
+
+    @property
+    def quartile(self) -> str:
+        """"best" for the first quarter of the places (rounded up), "worst" for the last, else "middle"."""
+        quarter = math.ceil(self.of / 4)
+        if self.place <= quarter:
+            return "best"
+        return "worst" if self.place > self.of - quarter else "middle"
+
+    @property
+    def text(self) -> str:
+        """ "plats 57 av 287 ▲ bästa fjärdedelen"."""
+        mark, words = QUARTILES[self.quartile]
+        return f"plats {self.place} av {self.of} {mark} {words}"
+
+
+def national_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> NationalRank | None:
+    """Where the municipality stands among all municipalities (the snapshot's all_municipalities.csv) in a
+    year, comparing the values as the report shows them; None without a value for it that year."""
+    if not indicator.is_kolada:
+        return None
+    rows = ds.all_year_values(indicator.id, year).dropna(subset=["value"])
+    own = rows[rows["municipality"] == plan.municipality.id]
+    if own.empty:
+        return None
+    shown = rows["value"].round(indicator.decimals)
+    mine = round(float(own["value"].iloc[0]), indicator.decimals)
+    better = (shown > mine) if indicator.higher_is_better else (shown < mine)
+    return NationalRank(int(year), int(better.sum()) + 1, len(rows))
 
 
 @dataclass(frozen=True)
@@ -158,13 +220,14 @@ def summarise(
     muni = municipality or plan.municipality.id
     last = latest(ds, indicator.id, muni, up_to=year)
     prev = latest(ds, indicator.id, muni, up_to=year, before=last.year) if last else None
-    gap_years = range(last.year + 1 if last else max(ds.years[0], year - TREND_YEARS + 1), year + 1)
+    first_gap = last.year + 1 if last else max(ds.years[0], year - TREND_YEARS + 1)
+    gap_years = published_years(ds, indicator, first_gap, year)
     note = "; ".join(f"{y}: {missing_reason(ds, indicator, muni, y)}" for y in gap_years)
     national, national_reason, peers, rank = None, "", None, None
     if last is not None and indicator.is_kolada:
         national = point(ds, indicator.id, plan.comparison.id, last.year)
         if national.missing:
-            national_reason = national.status or "inget värde för riket i Kolada"
+            national_reason = statuses.swedish(national.status) or "inget värde för riket i Kolada"
         peers = peer_mean(ds, indicator.id, plan.peer_group.id, last.year)
         rank = peer_rank(ds, plan, indicator, last.year)
     elif last is not None:

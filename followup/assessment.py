@@ -10,12 +10,35 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import analysis, fmt
-from .constants import BETTER, MET, NOT_MET, PARTLY, SAME, SYMBOLS, UNKNOWN, VERDICTS, WORSE
+from . import analysis, fmt, statuses
+from .constants import (
+    ALL_VERDICTS,
+    BETTER,
+    MET,
+    NOT_MET,
+    OFF_PACE,
+    ON_PACE,
+    PACE_CLASS,
+    PACE_VERDICTS,
+    PARTLY,
+    PARTLY_ON_PACE,
+    SAME,
+    SYMBOLS,
+    UNKNOWN,
+    VERDICTS,
+    WORSE,
+)
 from .data import Dataset
 from .plan import GoalArea, Indicator, Plan
 
-WORDS = {MET: "Uppfyllt", PARTLY: "Delvis uppfyllt", NOT_MET: "Ej uppfyllt"}  # how a wording starts
+WORDS = {
+    MET: "Uppfyllt",
+    PARTLY: "Delvis uppfyllt",
+    NOT_MET: "Ej uppfyllt",  # how a wording starts
+    ON_PACE: "I fas",
+    PARTLY_ON_PACE: "Delvis i fas",
+    OFF_PACE: "Ej i fas",
+}
 
 
 def label(verdict: str) -> str:
@@ -86,6 +109,16 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         return _unknown(ind, "nyckeltalet har upphört i Kolada")
     if t.rule == "cumulative":
         return _cumulative(ds, plan, ind, year)
+    if not ind.is_kolada and analysis.not_delivered(analysis.point(ds, ind.id, muni, year)):
+        return Verdict(
+            ind,
+            UNKNOWN,
+            None,
+            math.nan,
+            math.nan,
+            f"Kan ej bedömas – uppgift från {ind.supplier} saknas för {year}.",
+            {"missing_delivery": year},
+        )
     last = analysis.latest(ds, ind.id, muni, up_to=year)
     if last is None:
         return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")
@@ -114,7 +147,7 @@ def _by_improvement(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Poin
     t, muni = ind.target, plan.municipality.id
     base = analysis.point(ds, ind.id, muni, t.baseline_year)
     if base.missing:
-        reason = base.status or analysis.missing_reason(ds, ind, muni, t.baseline_year)
+        reason = analysis.missing_reason(ds, ind, muni, t.baseline_year)
         return _unknown(ind, f"värde för basåret {t.baseline_year} saknas ({reason})", last.year)
     if last.year <= t.baseline_year:
         return _unknown(
@@ -145,7 +178,7 @@ def _by_national(ds: Dataset, plan: Plan, ind: Indicator, last: analysis.Point) 
     """The rule 'national': better than Riket in the same year."""
     ref = analysis.point(ds, ind.id, plan.comparison.id, last.year)
     if ref.missing:
-        reason = ref.status or "inget värde för riket i Kolada"
+        reason = statuses.swedish(ref.status) or "inget värde för riket i Kolada"
         return _unknown(ind, f"{plan.comparison.name} saknar värde år {last.year} ({reason})", last.year)
     name = plan.comparison.name.lower()
     return _better_than(ind, last, ref.value, f"för {name}", name, "national")
@@ -185,6 +218,8 @@ def _better_than(ind: Indicator, last: analysis.Point, reference: float, whose: 
 
 
 def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
+    """A total over the plan period: in the period's last year (and after) the total against the target; in a
+    year before it, the pace (see _pace)."""
     t, muni = ind.target, plan.municipality.id
     end = min(year, plan.period_end)
     years = list(range(plan.period_start, end + 1))
@@ -194,6 +229,8 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     if not have:
         return _unknown(ind, f"inga värden under planperioden till och med {end}")
     total = float(sum(s.loc[y, "value"] for y in have))
+    if year < plan.period_end:
+        return _pace(plan, ind, have, missing, total)
     period = fmt.year_range(plan.period_start, plan.period_end)
     so_far = fmt.year_range(have[0], have[-1])
     d = ind.decimals  # a cumulative target is a minimum ("minst"), compared as shown
@@ -206,8 +243,6 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         text += f"; delvis uppfyllt från {fmt.percent(t.partial_share * 100, 0)} av målet"
     if missing:
         text += f"; värde saknas för {', '.join(map(str, missing))}"
-    if verdict != MET and year < plan.period_end:
-        text += f"; planperioden pågår till {plan.period_end}"
     return Verdict(
         ind,
         verdict,
@@ -216,6 +251,41 @@ def _cumulative(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
         t.value,
         f"{text} ({target_source(ind)}).",
         {"years": have, "missing_years": missing},
+    )
+
+
+def required_pace(plan: Plan, target: float, year: int) -> float:
+    """What a cumulative target needs by the end of `year` to be on pace: target × (years from the period's
+    start through `year`) / (years in the period)."""
+    span = plan.period_end - plan.period_start + 1
+    return target * (year - plan.period_start + 1) / span
+
+
+def _pace(plan: Plan, ind: Indicator, have: list[int], missing: list[int], total: float) -> Verdict:
+    """Before the plan period's last year a cumulative target is judged on its pace, in the latest year with a
+    value: "i fas" at or above the required pace, "delvis i fas" at or above `partial_share` of it, else "ej i
+    fas". The sentence gives the total so far, the pace required by then and what remains per year."""
+    t, d, y = ind.target, ind.decimals, have[-1]
+    pace = required_pace(plan, t.value, y)
+    gap = round(fmt.rounded(total, d) - fmt.rounded(pace, d), d + 2)
+    partly = t.partial_share is not None and round(total - t.partial_share * pace, d + 2) >= 0
+    verdict = ON_PACE if gap >= 0 else (PARTLY_ON_PACE if partly else OFF_PACE)
+    text = (
+        f"{WORDS[verdict]}: {ind.show(total)} sammanlagt {fmt.year_range(have[0], y)}; i fas mot "
+        f"{ind.show(t.value)} år {plan.period_end} hade krävt {ind.show(pace)} till och med {y}"
+    )
+    remaining, left = t.value - total, plan.period_end - y
+    if remaining <= 0:
+        text += "; målet för hela planperioden är redan nått"
+    else:
+        text += f"; {ind.show(remaining)} återstår under {fmt.year_range(y + 1, plan.period_end)}"
+        text += f", {ind.show(remaining / left)} per år" if left > 1 else ""
+    if t.partial_share is not None and verdict != ON_PACE:
+        text += f"; delvis i fas från {fmt.percent(t.partial_share * 100, 0)} av takten"
+    if missing:
+        text += f"; värde saknas för {', '.join(map(str, missing))}"
+    return Verdict(
+        ind, verdict, y, total, pace, f"{text} ({target_source(ind)}).", {"years": have, "missing_years": missing}
     )
 
 
@@ -242,8 +312,17 @@ class GoalVerdict:
 
     @property
     def met_text(self) -> str:
-        judged = sum(self.counts[v] for v in (MET, PARTLY, NOT_MET))
-        return f"{self.counts[MET]} av {judged} indikatorer uppfyllda"
+        """ "2 av 5 indikatorer uppfyllda" (pace verdicts apart: ", 1 i fas")."""
+        judged = sum(self.counts[v] for v in (MET, PARTLY, NOT_MET, *PACE_VERDICTS))
+        return f"{self.counts[MET]} av {judged} indikatorer uppfyllda" + pace_text(self.counts)
+
+
+PACE_COUNTED = {ON_PACE: "uppfyllt", PARTLY_ON_PACE: "delvis uppfyllt", OFF_PACE: "ej uppfyllt"}
+
+
+def pace_text(counts: dict) -> str:
+    """ ", 1 i fas" for the pace verdicts among the counts (a pace verdict never reads as a target reached)."""
+    return "".join(f", {counts[v]} {v}" for v in PACE_VERDICTS if counts.get(v))
 
 
 def roll_up(
@@ -256,13 +335,15 @@ def roll_up(
     if override is not None and not (justification or "").strip():
         raise ValueError("an override needs a written justification")
     rule = area.assessment
-    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
-    judged = counts[MET] + counts[PARTLY] + counts[NOT_MET]
+    counts = {v: sum(1 for x in verdicts if x.verdict == v) for v in ALL_VERDICTS}
+    # A pace verdict counts as its class ("i fas" as met, ...), but every count shown keeps it apart.
+    classes = {v: counts[v] + sum(counts[p] for p, c in PACE_CLASS.items() if c == v) for v in VERDICTS}
+    judged = classes[MET] + classes[PARTLY] + classes[NOT_MET]
     if judged == 0:
         verdict = UNKNOWN
-    elif counts[MET] / judged >= rule.met_share - 1e-9:
+    elif classes[MET] / judged >= rule.met_share - 1e-9:
         verdict = MET
-    elif (counts[MET] + counts[PARTLY]) / judged >= rule.partly_share - 1e-9:
+    elif (classes[MET] + classes[PARTLY]) / judged >= rule.partly_share - 1e-9:
         verdict = PARTLY
     else:
         verdict = NOT_MET
@@ -271,6 +352,11 @@ def roll_up(
         parts.append(f"{counts[PARTLY]} delvis")
     if counts[NOT_MET]:
         parts.append(f"{counts[NOT_MET]} inte")
+    parts += [
+        f"{counts[v]} {v} mot ett mål för hela planperioden (räknas som {PACE_COUNTED[v]})"
+        for v in PACE_VERDICTS
+        if counts[v]
+    ]
     text = ", ".join(parts)
     if counts[UNKNOWN]:
         text += f"; {counts[UNKNOWN]} kan ej bedömas och räknas inte med"

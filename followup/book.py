@@ -61,6 +61,7 @@ def substitutions(inputs: Inputs) -> dict[str, str]:
         "comparison": plan.comparison.name,
         "goal_areas": ", ".join(areas),
         "n_goal_areas": str(len(areas)),
+        "missing_deliveries": "",
     }
 
 
@@ -88,6 +89,29 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def missing_deliveries(docs: dict[str, dict], plan, year: int) -> list[tuple[str, str]]:
+    """The local indicators whose value for the report year has not been delivered: (title, supplier)."""
+    suppliers = {ind.id: ind.supplier for _, ind in plan.indicators()}
+    return [
+        (r["short_title"], suppliers.get(r["id"]) or "")
+        for doc in docs.values()
+        for r in doc["indicators"]
+        if r.get("missing_delivery") == year
+    ]
+
+
+def missing_deliveries_text(docs: dict[str, dict], plan, year: int) -> str:
+    """The start page's list of missing deliveries (empty when every local value has arrived)."""
+    missing = missing_deliveries(docs, plan, year)
+    if not missing:
+        return ""
+    items = "\n".join(f"- {title}: uppgift från {supplier}" for title, supplier in missing)
+    return (
+        f":::{{important}} Uppgifter saknas\nFöljande lokala uppgifter för {year} har inte levererats än; "
+        f"indikatorerna kan därför inte bedömas i den här versionen av rapporten:\n\n{items}\n:::"
+    )
 
 
 def results_table(docs: dict[str, dict], folder: Path) -> str:
@@ -148,6 +172,7 @@ def appendix_substitutions(
         "data_provenance": provenance,
         "downloads": downloads,
         "results_table": results_table(docs, out / "results" / "areas"),
+        "missing_deliveries": missing_deliveries_text(docs, inputs.plan, inputs.year),
         "inputs_table": _md_table(["Indatafil", "sha256 (början)"], inputs_rows),
         "outputs_table": _md_table(["Publicerad fil under `_build/`", "sha256 (början)"], output_rows),
         "git_commit": (f"`{git['commit'][:12]}`" + ("" if git["clean"] else " (med ändringar som inte var incheckade)"))

@@ -20,7 +20,19 @@ from IPython.display import HTML, SVG, Markdown, display
 
 from . import analysis, assessment, figures, fmt, results
 from .commentary import MISSING_ACTIONS
-from .constants import EXAMPLE_NOTE, FIGURE_DIR, TABLE_DIR, UNKNOWN, VERDICTS
+from .constants import (
+    ALL_VERDICTS,
+    EXAMPLE_NOTE,
+    FIGURE_DIR,
+    MET,
+    NOT_MET,
+    PACE_CLASS,
+    PACE_VERDICTS,
+    PARTLY,
+    TABLE_DIR,
+    UNKNOWN,
+    VERDICTS,
+)
 from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
 from .errors import FollowupError
 from .figures import md_escape
@@ -315,10 +327,17 @@ def show_assessment(ctx: Context, doc: dict) -> None:
         area.indicators,
         "followup.assessment.assess",
     )
+    pace = any(r["verdict"]["verdict"] in PACE_VERDICTS for r in doc["indicators"])
     display(
         Markdown(
             "Varje indikator bedöms på det senaste året med värde till och med "
             f"{ctx.year}. Symbolerna: ✔ uppfyllt, ◐ delvis uppfyllt, ✘ ej uppfyllt, ? kan ej bedömas."
+            + (
+                " Ett mål för hela planperioden bedöms före periodens sista år på takten: ↗ i fas, → delvis i fas, "
+                "↘ ej i fas."
+                if pace
+                else ""
+            )
             + ctx.example_note()
         )
     )
@@ -333,6 +352,7 @@ INDICATOR_COLUMNS = [
     "Riket",
     "Liknande kommuner, medel",
     "Rang bland liknande",
+    "Plats bland alla kommuner",
     "Kommentar",
 ]
 
@@ -353,6 +373,15 @@ def _peers_text(r: dict) -> str:
     return fmt.DASH
 
 
+def national_place(r: dict) -> str:
+    """ "57 av 287 ▲ bästa fjärdedelen" (a mark and words, never colour alone); local indicators have none."""
+    rank = r.get("national_rank")
+    if rank is None:
+        return fmt.DASH
+    mark, words = analysis.QUARTILES[rank["quartile"]]
+    return f"{rank['place']} av {rank['of']} {mark} {words}"
+
+
 def indicator_table(records: list[dict]) -> pd.DataFrame:
     """The goal area's indicator table as Swedish display strings, one row per indicator record."""
     rows = []
@@ -370,6 +399,7 @@ def indicator_table(records: list[dict]) -> pd.DataFrame:
                 "Riket": national,
                 "Liknande kommuner, medel": _peers_text(r),
                 "Rang bland liknande": f"{r['rank'][0]} av {r['rank'][1]}" if r["rank"] else fmt.DASH,
+                "Plats bland alla kommuner": national_place(r),
                 "Kommentar": r["missing_note"],
             }
         )
@@ -396,10 +426,18 @@ def show_indicator_table(ctx: Context, doc: dict) -> None:
         if row["Kommentar"]
     ]
     notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
+    notes += [
+        f"{md_escape(r['short_title'])} publiceras vartannat år; åren emellan saknas inte utan har inget värde. "
+        f"Förändringen jämförs med föregående publicerade värde, två år tidigare."
+        for r in doc["indicators"]
+        if r.get("biennial")
+    ]
     notes.append(sources_paragraph(ctx, area.indicators))
     notes.append(
         "Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
         "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
+        "Plats bland alla kommuner: bland alla kommuner med ett värde samma år (lika värden delar den bättre "
+        "platsen); ▲ bästa fjärdedelen, ● mellersta hälften, ▼ sämsta fjärdedelen. "
         "Liknande kommuner: " + md_escape(_peer_names(ctx)) + "."
     )
     display(Markdown("\n\n".join(notes) + ctx.example_note()))
@@ -523,11 +561,7 @@ def _overview_rows(docs: dict[str, dict]) -> tuple[list[dict], list[dict], list[
                 "Kan ej bedömas": str(g["counts"][UNKNOWN]),
             }
         )
-        cells = {
-            assessment.label(v): "; ".join(r["short_title"] for r in records if r["verdict"]["verdict"] == v)
-            or fmt.DASH
-            for v in VERDICTS
-        }
+        cells = {assessment.label(v): _matrix_cell(records, v) for v in VERDICTS}
         matrix.append({"Målområde": g["title"], **cells})
         for r in records:
             latest = r["latest"]
@@ -545,6 +579,44 @@ def _overview_rows(docs: dict[str, dict]) -> tuple[list[dict], list[dict], list[
     return goal_rows, matrix, rows
 
 
+def _matrix_cell(records: list[dict], verdict: str) -> str:
+    """The indicators with this verdict; a pace verdict stands in its class's column, named as such."""
+    names = []
+    for r in records:
+        v = r["verdict"]["verdict"]
+        if v == verdict:
+            names.append(r["short_title"])
+        elif PACE_CLASS.get(v) == verdict:
+            names.append(f"{r['short_title']} ({v})")
+    return "; ".join(names) or fmt.DASH
+
+
+def count_sentence(rows: list[dict]) -> str:
+    """ "Av 42 indikatorer är 15 uppfyllda, …": every count shown keeps the pace verdicts apart."""
+    n = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in ALL_VERDICTS}
+    text = (
+        f"Av {len(rows)} indikatorer är {n[MET]} uppfyllda, {n[PARTLY]} delvis uppfyllda och {n[NOT_MET]} ej uppfyllda"
+    )
+    pace = [f"{n[v]} {v}" for v in PACE_VERDICTS if n[v]]
+    if pace:
+        paced = sum(n[v] for v in PACE_VERDICTS)
+        text += f"; {paced} bedöms på takten mot ett mål för hela planperioden ({', '.join(pace)})"
+    return text + f"; {n[UNKNOWN]} kan ej bedömas."
+
+
+def quartile_sentence(docs: dict[str, dict], municipality: str) -> str:
+    """How many indicators place the municipality in each quartile among all municipalities."""
+    records = [r for doc in docs.values() for r in doc["indicators"]]
+    n = {q: sum(1 for r in records if (r.get("national_rank") or {}).get("quartile") == q) for q in analysis.QUARTILES}
+    (b_mark, best), (m_mark, middle), (w_mark, worst) = analysis.QUARTILES.values()
+    none = len(records) - sum(n.values())
+    return (
+        f"Bland alla kommuner ligger {municipality} i {best} ({b_mark}) för {n['best']} indikatorer, i {middle} "
+        f"({m_mark}) för {n['middle']} och i {worst} ({w_mark}) för {n['worst']}; {none} har ingen plats "
+        f"(lokala uppgifter eller inget värde för alla kommuner)."
+    )
+
+
 def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
     """Every recorded goal area's verdict, the indicators' verdicts per goal area, and all indicators."""
     if len(docs) < len(ctx.plan.slugs):
@@ -560,13 +632,9 @@ def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
         all_inds,
         "followup.assessment.roll_up",
     )
-    counts = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in VERDICTS}
     display(
         Markdown(
-            md_escape(
-                f"Av {len(rows)} indikatorer är {counts[VERDICTS[0]]} uppfyllda, {counts[VERDICTS[1]]} delvis "
-                f"uppfyllda och {counts[VERDICTS[2]]} ej uppfyllda; {counts[UNKNOWN]} kan ej bedömas."
-            )
+            md_escape(count_sentence(rows) + " " + quartile_sentence(docs, ctx.plan.municipality.name))
             + ctx.example_note()
         )
     )

@@ -3,7 +3,13 @@
 # Verdicts of an indicator and of a goal area, as the report writes them.
 MET, PARTLY, NOT_MET, UNKNOWN = "uppfyllt", "delvis uppfyllt", "ej uppfyllt", "kan ej bedömas"
 VERDICTS = (MET, PARTLY, NOT_MET, UNKNOWN)
-SYMBOLS = {MET: "✔", PARTLY: "◐", NOT_MET: "✘", UNKNOWN: "?"}
+# A cumulative target judged before the plan period's last year is judged on its pace: these verdicts count
+# as their class (PACE_CLASS) in a goal area's roll-up, but every count shown to readers keeps them apart.
+ON_PACE, PARTLY_ON_PACE, OFF_PACE = "i fas", "delvis i fas", "ej i fas"
+PACE_VERDICTS = (ON_PACE, PARTLY_ON_PACE, OFF_PACE)
+PACE_CLASS = {ON_PACE: MET, PARTLY_ON_PACE: PARTLY, OFF_PACE: NOT_MET}
+ALL_VERDICTS = VERDICTS + PACE_VERDICTS
+SYMBOLS = {MET: "✔", PARTLY: "◐", NOT_MET: "✘", UNKNOWN: "?", ON_PACE: "↗", PARTLY_ON_PACE: "→", OFF_PACE: "↘"}
 
 # Direction of travel.
 BETTER, SAME, WORSE = "bättre", "oförändrad", "sämre"

@@ -128,7 +128,7 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
     """Draw the indicator's trend and write it as SVG under out_dir; return the figure's text parts."""
     muni = plan.municipality
     first_year = max(ds.years[0], year - TREND_YEARS + 1, _first_value_year(ds, ind.id, year))
-    years = list(range(first_year, year + 1))
+    years = analysis.published_years(ds, ind, first_year, year)  # a biennial KPI: every second year
     lines = _trend_lines(ds, plan, ind, years)
     breaks = [br for br in ind.breaks if first_year < br.year <= year]
 
@@ -214,6 +214,8 @@ def _trend_caption(ds: Dataset, plan: Plan, ind: Indicator, period: str, gaps: l
     muni = plan.municipality
     compared = " jämfört med riket och liknande kommuner" if ind.is_kolada else ""
     caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {period}."
+    if ind.is_kolada and ds.biennial(ind.id):
+        caption += " Publiceras vartannat år."
     if gaps:
         caption += f" Värde saknas för {md_escape(muni.name)}: {md_escape(', '.join(gaps))}."
     for br in breaks:

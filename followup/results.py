@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import analysis, assessment
 from .commentary import load_commentary, missing_actions
-from .constants import VERDICTS
+from .constants import ALL_VERDICTS
 from .data import Dataset, csv_text, json_text
 from .errors import FollowupError
 from .plan import Indicator, Plan
@@ -64,6 +64,13 @@ RESULT_COLUMNS = [
     "wording",
     "direction_previous",
     "direction_period_start",
+    # where the municipality stands among all municipalities; the statuses as Kolada or the supplier gave them
+    "national_place",
+    "national_of",
+    "quartile",
+    "status",
+    "national_status",
+    "missing_delivery",
 ]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
 RESULTS_ENV = "FOLLOWUP_RESULTS_DIR"
@@ -105,6 +112,10 @@ def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> dict
     v = assessment.assess(ds, plan, ind, year)
     prev_dir, start_dir = assessment.directions(ds, plan, ind, year)
     gender = analysis.gender_split(ds, ind, muni, year)
+    own, rank = analysis.point(ds, ind.id, muni, year), None
+    if s.latest is not None:
+        rank = analysis.national_rank(ds, plan, ind, s.latest.year)
+    national_status = analysis.point(ds, ind.id, plan.comparison.id, year).status if ind.is_kolada else ""
     return {
         "id": ind.id,
         "source": ind.source,
@@ -136,6 +147,13 @@ def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> dict
             "period_start": {"word": start_dir.word, "text": start_dir.text},
         },
         "gender": None if gender is None else {"year": gender[0], "women": gender[1], "men": gender[2]},
+        "national_rank": None
+        if rank is None
+        else {"year": rank.year, "place": rank.place, "of": rank.of, "quartile": rank.quartile},
+        "biennial": ind.is_kolada and ds.biennial(ind.id),
+        "status": own.status,  # the report year's status as Kolada (or the supplier) gave it
+        "national_status": national_status,
+        "missing_delivery": year if not ind.is_kolada and analysis.not_delivered(own) else None,
     }
 
 
@@ -291,6 +309,12 @@ def result_row(slug: str, r: dict) -> dict:
         "wording": r["verdict"]["wording"],
         "direction_previous": r["directions"]["previous"]["word"],
         "direction_period_start": r["directions"]["period_start"]["word"],
+        "national_place": r["national_rank"]["place"] if r.get("national_rank") else None,
+        "national_of": r["national_rank"]["of"] if r.get("national_rank") else None,
+        "quartile": r["national_rank"]["quartile"] if r.get("national_rank") else None,
+        "status": r.get("status", ""),
+        "national_status": r.get("national_status", ""),
+        "missing_delivery": r.get("missing_delivery"),
     }
 
 
@@ -308,7 +332,7 @@ def combine(docs: dict[str, dict]) -> dict:
                 "override": g["override"],
                 "justification": g["justification"],
                 "shown": g["shown"],
-                "counts": {v: g["counts"][v] for v in VERDICTS},
+                "counts": {v: g["counts"].get(v, 0) for v in ALL_VERDICTS},
                 "wording": g["wording"],
                 "rule": g["rule"],
             }

@@ -87,6 +87,7 @@ def test_the_indicator_table(ctx):
         "Riket": "– (Uppgift saknas)",
         "Liknande kommuner, medel": f"50,0{NB}% (2 av 3)",
         "Rang bland liknande": "2 av 3",
+        "Plats bland alla kommuner": "–",  # the tiny data set has no all_municipalities.csv
         "Kommentar": "",
     }
     assert count["Senaste värde (år)"] == f"1{NB}500 (2023)"
@@ -128,3 +129,45 @@ def test_no_module_of_the_package_imports_one_that_imports_it_back():
         return any(d == goal or (d not in seen and reaches(d, goal, (*seen, d))) for d in graph.get(start, ()))
 
     assert not [m for m in graph if reaches(m, m)]
+
+
+RETRIEVED = "2026-03-15T08:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "meta, year, expected",
+    [
+        ({"publ_period": "2025", "publication_date": "2026-05-15"}, 2025, "ej publicerat än, väntas 2026-05-15"),
+        ({"publ_period": "2025", "publication_date": "2026-03-16"}, 2025, "ej publicerat än, väntas 2026-03-16"),
+        ({"publ_period": "2025", "publication_date": "2026-03-15"}, 2025, "försenat, väntades 2026-03-15"),
+        ({"publ_period": "2025", "publication_date": "2025-11-30"}, 2025, "försenat, väntades 2025-11-30"),
+        ({"publ_period": "2024", "publication_date": "2026-05-15"}, 2025, "ej publicerat än, väntas 2026-05-15"),
+        ({"publ_period": "2025", "publication_date": "2026-05-15"}, 2024, "saknas i Kolada"),
+        ({"publ_period": None, "publication_date": None}, 2025, "ingen publicering planerad"),
+        ({"publ_period": "2025", "publication_date": None}, 2025, "ej publicerat än"),
+    ],
+)
+def test_why_kolada_has_no_value_on_both_sides_of_the_retrieval_date(meta, year, expected):
+    assert analysis.publication_reason(meta, year, RETRIEVED) == expected
+
+
+@pytest.mark.parametrize(
+    "place, of, quartile",
+    [
+        (1, 287, "best"),
+        (72, 287, "best"),
+        (73, 287, "middle"),
+        (215, 287, "middle"),
+        (216, 287, "worst"),
+        (287, 287, "worst"),
+        (1, 1, "best"),
+        (1, 4, "best"),
+        (2, 4, "middle"),
+        (4, 4, "worst"),
+    ],
+)
+def test_quartiles_among_all_municipalities(place, of, quartile):
+    rank = analysis.NationalRank(2025, place, of)
+    assert rank.quartile == quartile
+    mark, words = analysis.QUARTILES[quartile]
+    assert rank.text == f"plats {place} av {of} {mark} {words}"

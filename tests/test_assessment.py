@@ -217,25 +217,73 @@ def test_peers_rule_without_peer_values(tmp_path, plan):
     ],
 )
 def test_cumulative_rule(tmp_path, plan, values, expected):
+    """In the plan period's last year (2026) and after, the total is judged against the target."""
+    ds = dataset(tmp_path, values)
+    ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0, partial_share=0.5, source="plan")
+    for year in (2026, 2027):
+        v = A.assess(ds, plan, ind, year)
+        assert v.verdict == expected
+        assert v.value == sum(x for y, x in values.items() if 2023 <= y <= 2026)
+        assert "(mål i strategiska planen)" in v.wording
+
+
+# Before the period's last year: the pace. Target 1 500 over 2023–2026; by 2025 the pace needs 3/4 of it.
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({2023: 400, 2024: 400, 2025: 325}, A.ON_PACE),  # exactly the pace: 1 125
+        ({2023: 400, 2024: 400, 2025: 324}, A.PARTLY_ON_PACE),  # just below it, above the share
+        ({2023: 200, 2024: 200, 2025: 163}, A.PARTLY_ON_PACE),  # 563 >= 50 % of 1 125 (562,5)
+        ({2023: 200, 2024: 200, 2025: 162}, A.OFF_PACE),  # 562 < 562,5
+        ({2023: 900, 2024: 700, 2025: 100}, A.ON_PACE),  # the whole target already reached
+    ],
+)
+def test_cumulative_pace_before_the_last_year(tmp_path, plan, values, expected):
     ds = dataset(tmp_path, values)
     ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0, partial_share=0.5, source="plan")
     v = A.assess(ds, plan, ind, 2025)
-    assert v.verdict == expected
-    assert v.value == sum(x for y, x in values.items() if 2023 <= y <= 2025)
-    assert "(mål i strategiska planen)" in v.wording
+    assert v.verdict == expected and v.year == 2025 and v.reference == 1125
+    assert v.wording.startswith(f"{A.WORDS[expected]}: ") and "hade krävt 1\u00a0125 till och med 2025" in v.wording
+    assert "uppfyllt" not in v.wording.split("(")[0]  # a pace verdict never reads as the target reached
+
+
+def test_pace_sentence_gives_the_total_the_pace_and_what_remains(tmp_path, plan):
+    ds = dataset(tmp_path, {2023: 400, 2024: 400, 2025: 220})
+    ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0, partial_share=0.75, source="plan")
+    v = A.assess(ds, plan, ind, 2025)
+    assert v.wording == (
+        f"Delvis i fas: 1{NB}020 sammanlagt 2023–2025; i fas mot 1{NB}500 år 2026 hade krävt 1{NB}125 till och "
+        f"med 2025; 480 återstår under 2026; delvis i fas från 75{NB}% av takten (mål i strategiska planen)."
+    )
+
+
+def test_pace_is_judged_in_the_latest_year_with_a_value(tmp_path, plan):
+    ds = dataset(tmp_path, {2023: 400, 2024: 380, 2025: None})
+    ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0, source="plan")
+    v = A.assess(ds, plan, ind, 2025)
+    assert v.year == 2024 and v.reference == 750 and v.verdict == A.ON_PACE
+    assert "720 återstår under 2025–2026, 360 per år" in v.wording and "värde saknas för 2025" in v.wording
+
+
+def test_pace_verdicts_count_as_their_class_but_are_shown_apart():
+    goal = A.roll_up(AREA, verdicts(A.MET, A.MET, A.ON_PACE, A.NOT_MET))
+    assert goal.verdict == A.MET  # 3 of 4 count as met: 75 %
+    assert goal.met_text == "2 av 4 indikatorer uppfyllda, 1 i fas"
+    assert "1 i fas mot ett mål för hela planperioden (räknas som uppfyllt)" in goal.wording
+    assert A.roll_up(AREA, verdicts(A.MET, A.MET, A.OFF_PACE, A.NOT_MET)).verdict == A.PARTLY
 
 
 def test_cumulative_share_is_not_decided_by_float_noise(tmp_path, plan):
     ds = dataset(tmp_path, {2023: 7})  # 0.07 * 100 is 7.000000000000001 in binary
     ind = indicator("cumulative", unit="antal", decimals=0, value=100.0, partial_share=0.07)
-    v = A.assess(ds, plan, ind, 2025)
-    assert v.verdict == A.PARTLY and "planperioden pågår till 2026" in v.wording
+    v = A.assess(ds, plan, ind, 2026)
+    assert v.verdict == A.PARTLY and "värde saknas för 2024, 2025, 2026" in v.wording
 
 
 def test_cumulative_names_missing_years(tmp_path, plan):
     ds = dataset(tmp_path, {2023: 700, 2024: None, 2025: 900})
     ind = indicator("cumulative", unit="antal", decimals=0, value=1500.0)
-    v = A.assess(ds, plan, ind, 2025)
+    v = A.assess(ds, plan, ind, 2026)
     assert v.verdict == A.MET and v.value == 1600 and "värde saknas för 2024" in v.wording
 
 
@@ -299,7 +347,8 @@ def test_every_verdict_of_the_example_report_states_its_numbers(example_dataset)
             assert shown(ind, v.value) in v.wording and shown(ind, v.reference) in v.wording, v.wording
             assert str(v.year) in v.wording, v.wording
             assert v.wording.startswith(A.label(v.verdict)[2:]), v.wording
-    assert seen == set(A.VERDICTS)  # the example data shows every path
+    assert set(A.VERDICTS) <= seen  # the example data shows every path
+    assert seen - set(A.VERDICTS) <= set(A.PACE_VERDICTS) and seen & set(A.PACE_VERDICTS)  # Boende's pace
 
 
 # ---- direction of travel
