@@ -117,12 +117,19 @@ def _publish(args) -> int:
 
 
 def _local(args) -> int:
+    """Check data/local/values.csv and seal it; without the file (a new snapshot), create it to fill in."""
     project = args.project.resolve()
+    folder = project / "data" / "local"
     with RunLock(project, "check of the local data"):
-        n = seal_local(
-            project / "data" / "local", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), project / "data" / "plan.yml"
+        existed = (folder / "values.csv").exists()
+        n = seal_local(folder, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), project / "data" / "plan.yml")
+    if existed:
+        log.info(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
+    else:
+        log.info(
+            f"data/local/values.csv did not exist: created it with {n} rows to fill in (status 'ej levererat'); "
+            "its hash is recorded in the manifest"
         )
-    log.info(f"data/local/values.csv: {n} rows checked against the plan; its hash is recorded in the manifest")
     return 0
 
 

@@ -4,6 +4,7 @@ A data set is a folder with two parts (the format is documented in data/README.m
 
     <root>/kolada/manifest.json     source ("kolada" or "example"), retrieval time, sha256 of each file
     <root>/kolada/values.csv        kpi,municipality,year,gender,value,status
+    <root>/kolada/all_municipalities.csv   kpi,municipality,year,value (optional: totals for every municipality)
     <root>/kolada/kpis.json         KPI metadata as fetched (v3 keys)
     <root>/kolada/municipalities.json   id, title, type of each municipality in the snapshot
     <root>/kolada/groups.json       municipality groups with their members as fetched
@@ -11,47 +12,105 @@ A data set is a folder with two parts (the format is documented in data/README.m
     <root>/local/values.csv         indicator,municipality,year,gender,value,status,source
 
 The real data set is data/ (data/kolada/ from a fetch, data/local/ from the municipality's own staff);
-the example data set is data/example/. A build uses the real one when data/kolada/ has a manifest.
+the example data set is data/example/. A build uses the real one when data/kolada/ has a manifest. A real
+snapshot may come without data/local/values.csv (the day the data arrives, before the suppliers deliver):
+its local values are then empty and `local_delivered` is False; `make local` creates the file for them.
+
+The CSV tables are read and checked column by column (pandas, categories), and every problem of a file is
+reported at once, each naming the file, the line and the column.
+
+`load_dataset(root)` returns a `Dataset`:
+
+    values          DataFrame: indicator, municipality, gender, status, file (categories), year (int16),
+                    value (float64, NaN when missing), line (int32: the CSV line, for messages); Kolada's
+                    and the local values together, sorted by indicator, municipality, year, gender
+    all_values      DataFrame: indicator, municipality (categories), year (int16), value (float64), line
+                    (int32), from kolada/all_municipalities.csv; empty with these columns when the snapshot
+                    has none
+    kpis, municipalities, groups, changes, local_sources, kolada_manifest, local_manifest
+    local_delivered True when local/values.csv exists
+    series(indicator, municipality, gender="T")  DataFrame year, value, status of one series, by year
+    value_at(indicator, municipality, year, gender="T")  (value, status) of one row, or None
+    year_values(indicator, year, gender="T")     DataFrame municipality, value, status: every place's row
+    all_year_values(indicator, year)             DataFrame municipality, value: all_values of one year
+    biennial(kpi), off_year(kpi, year)           a KPI published every second year, and its other years
+    published_recently(kpi)                      the years of the last six with a value (the parity's)
+    years, latest_year, group_members(group), producer(kpi), removed_kpis, series_breaks(kpi),
+    is_example, retrieved, snapshot_id, local_id
+
+The lookups (series, value_at, year_values, all_year_values) are served from an index built once per
+table on first use (and again if the table is replaced): a dict from each indicator, and from each
+(indicator, municipality), to its slice of the sorted rows; a lookup keeps the slice's rows of the year
+or gender asked for, so it costs the same on a full snapshot of every municipality as on a small one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .errors import DataError, PlanError, raise_all
+
+log = logging.getLogger(__name__)
 
 FORMAT = "borlange-followup-data"
 FORMAT_VERSION = 1
 KOLADA_FILES = ("values.csv", "kpis.json", "municipalities.json", "groups.json")
 LOCAL_FILES = ("values.csv",)
+ALL_FILE = "all_municipalities.csv"  # optional: older snapshots lack it
 KOLADA_COLUMNS = ["kpi", "municipality", "year", "gender", "value", "status"]
 LOCAL_COLUMNS = ["indicator", "municipality", "year", "gender", "value", "status", "source"]
+ALL_COLUMNS = ["kpi", "municipality", "year", "value"]
+VALUE_COLUMNS = ["indicator", "municipality", "year", "gender", "value", "status", "file", "line"]
+ALL_VALUE_COLUMNS = ["indicator", "municipality", "year", "value", "line"]
 GENDERS = ("T", "K", "M")
 MUNICIPALITY_RE = re.compile(r"^\d{4}$")
 SOURCES = {"kolada": ("kolada", "example"), "local": ("local", "example")}
 LOCAL_NOTE = "Kommunens egna uppgifter för indikatorer som Kolada saknar."
+NOT_DELIVERED = "ej levererat"  # the status of a local value its supplier has not delivered yet
+BIENNIAL_WINDOW = 6  # years: a KPI is biennial when its values in the last six years all have one parity
 
 
-@dataclass
+def empty_all_values() -> pd.DataFrame:
+    """Dataset.all_values of a snapshot without all_municipalities.csv."""
+    return pd.DataFrame(
+        {
+            "indicator": pd.Categorical([]),
+            "municipality": pd.Categorical([]),
+            "year": np.array([], np.int16),
+            "value": np.array([], np.float64),
+            "line": np.array([], np.int32),
+        }
+    )
+
+
+@dataclass(eq=False)
 class Dataset:
     root: Path
     kolada_manifest: dict
     local_manifest: dict
-    values: pd.DataFrame  # indicator, municipality, year, gender, value, status (Kolada and local together)
+    values: pd.DataFrame  # indicator, municipality, year, gender, value, status, file, line (Kolada and local)
     kpis: dict  # KPI id -> metadata as fetched
     municipalities: dict  # id -> title
     groups: dict  # id -> {"title": ..., "members": [{"member_id", "member_title"}]}
     local_sources: dict = field(default_factory=dict)  # local indicator id -> source text
     changes: dict = field(default_factory=dict)  # kolada/changes.json: what the last fetch found changed
+    all_values: pd.DataFrame = field(default_factory=empty_all_values)  # every municipality's totals
+    local_delivered: bool = True  # False for a real snapshot without local/values.csv
+    _cache: dict = field(default_factory=dict, init=False, repr=False)  # indexes, rebuilt if a table is replaced
 
     @property
     def snapshot_id(self) -> str:
@@ -60,6 +119,9 @@ class Dataset:
 
     @property
     def local_id(self) -> str:
+        """The same for the local part; "" when its values have not been delivered."""
+        if not self.local_delivered:
+            return ""
         return sha256_file(self.root / "local" / "manifest.json")[:12]
 
     @property
@@ -80,8 +142,7 @@ class Dataset:
 
     @property
     def latest_year(self) -> int:
-        present = self.values.dropna(subset=["value"])
-        return int(present["year"].max())
+        return int(self.values["year"][self.values["value"].notna()].max())
 
     @property
     def years(self) -> tuple[int, int]:
@@ -95,6 +156,136 @@ class Dataset:
         description = self.kpis.get(kpi, {}).get("description") or ""
         found = re.findall(r"Källa:\s*([^.\n]+?)\s*(?:\.|$)", description)
         return found[-1].strip() if found else None
+
+    # ------------------------------------------------------------ lookups (indexed)
+
+    def series(self, indicator: str, municipality: str, gender: str = "T") -> pd.DataFrame:
+        """One series: the rows of an indicator for a municipality and gender, as a new DataFrame with the
+        columns year (int64), value (float64, NaN when missing) and status (str), sorted by year; empty
+        (with those columns) when there is none. Served from an index built on first use."""
+        return self._index("values").series(indicator, municipality, gender)
+
+    def value_at(self, indicator: str, municipality: str, year: int, gender: str = "T") -> tuple[float, str] | None:
+        """One row as (value, status), value NaN when missing; None when there is no row (no DataFrame made)."""
+        return self._index("values").one(indicator, municipality, int(year), gender)
+
+    def year_values(self, indicator: str, year: int, gender: str = "T") -> pd.DataFrame:
+        """Every place's row of an indicator in a year (values.csv and local values): a new DataFrame with
+        the columns municipality (str), value and status, sorted by municipality (for peer means and ranks)."""
+        return self._index("values").in_year(indicator, int(year), gender, ["municipality", "value", "status"])
+
+    def all_year_values(self, indicator: str, year: int) -> pd.DataFrame:
+        """all_municipalities.csv's rows of a KPI in a year (every municipality's total): a new DataFrame
+        with the columns municipality (str) and value, sorted by municipality; empty without the file."""
+        return self._index("all").in_year(indicator, int(year), None, ["municipality", "value"])
+
+    def biennial(self, kpi: str) -> bool:
+        """A KPI published every second year: over the last six years of the data set's years, the years
+        in which any municipality has a value (values.csv and all_municipalities.csv) are at least two and
+        all of one parity."""
+        years = self._recent_years().get(kpi, ())
+        return len(years) >= 2 and len({y % 2 for y in years}) == 1
+
+    def off_year(self, kpi: str, year: int) -> bool:
+        """A year a biennial KPI is not published in (of the other parity); False for any other KPI."""
+        return self.biennial(kpi) and (int(year) - self._recent_years()[kpi][0]) % 2 == 1
+
+    def published_recently(self, kpi: str) -> tuple[int, ...]:
+        """The years of the last six of the data set in which the KPI has a value somewhere (ascending)."""
+        return self._recent_years().get(kpi, ())
+
+    def _index(self, name: str) -> _Index:
+        table = self.all_values if name == "all" else self.values
+        hit = self._cache.get(name)
+        if hit is None or hit[0] is not table:  # built once, and again if the table is replaced
+            hit = (table, _Index(table))
+            self._cache[name] = hit
+        return hit[1]
+
+    def _recent_years(self) -> dict[str, tuple[int, ...]]:
+        hit = self._cache.get("recent")
+        if hit is None or hit[0] is not self.values or hit[1] is not self.all_values:
+            last = self.years[1]
+            found: dict[str, set[int]] = {}
+            for table in (self.values, self.all_values):
+                rows = table.loc[
+                    (table["year"] > last - BIENNIAL_WINDOW) & table["value"].notna(), ["indicator", "year"]
+                ]
+                for kpi, year in rows.drop_duplicates().itertuples(index=False):
+                    found.setdefault(str(kpi), set()).add(int(year))
+            hit = (self.values, self.all_values, {k: tuple(sorted(v)) for k, v in found.items()})
+            self._cache["recent"] = hit
+        return hit[2]
+
+
+class _Index:
+    """A values table sorted by indicator, municipality, year (and gender), as NumPy arrays, with the slice
+    of its rows for each indicator and for each (indicator, municipality). A lookup takes a slice and keeps
+    its rows of a year or a gender: a few dozen rows for a series, a few thousand for a year."""
+
+    def __init__(self, table: pd.DataFrame):
+        by = [c for c in ("indicator", "municipality", "year", "gender") if c in table]
+        key = _sort_key([table[c] for c in by])
+        if len(key) > 1 and not (key[1:] > key[:-1]).all():
+            table = table.take(np.argsort(key, kind="stable"))
+        self.codes, self.labels, self.code_of = {}, {}, {}
+        for c in ("indicator", "municipality", "gender", "status"):
+            if c in table:
+                cat = pd.Categorical(table[c])
+                self.codes[c], self.labels[c] = cat.codes, np.asarray(cat.categories, dtype=object)
+                self.code_of[c] = {label: i for i, label in enumerate(self.labels[c])}
+        self.year, self.value = table["year"].to_numpy(), table["value"].to_numpy()
+        self.by_indicator = self._slices(["indicator"])
+        self.by_place = self._slices(["indicator", "municipality"])
+
+    def _slices(self, columns: list[str]) -> dict:
+        """{key: (start, stop)} of each run of rows with the same values in the columns."""
+        n = len(self.year)
+        if not n:
+            return {}
+        change = np.zeros(n, dtype=bool)
+        change[0] = True
+        for c in columns:
+            codes = self.codes[c]
+            change[1:] |= codes[1:] != codes[:-1]
+        starts = np.flatnonzero(change)
+        bounds = zip(starts.tolist(), [*starts[1:].tolist(), n], strict=True)
+        labels = [self.labels[c][self.codes[c][starts]] for c in columns]
+        keys = labels[0] if len(columns) == 1 else zip(*labels, strict=True)
+        return dict(zip(keys, bounds, strict=True))
+
+    def series(self, indicator: str, municipality: str, gender: str) -> pd.DataFrame:
+        a, b = self.by_place.get((indicator, municipality), (0, 0))
+        rows = a + np.flatnonzero(self.codes["gender"][a:b] == self.code_of["gender"].get(gender, -2))
+        return self._frame(rows, ["year", "value", "status"])
+
+    def one(self, indicator: str, municipality: str, year: int, gender: str) -> tuple[float, str] | None:
+        a, b = self.by_place.get((indicator, municipality), (0, 0))
+        at = np.flatnonzero(
+            (self.year[a:b] == year) & (self.codes["gender"][a:b] == self.code_of["gender"].get(gender, -2))
+        )
+        if not len(at):
+            return None
+        i = a + at[0]
+        return float(self.value[i]), self.labels["status"][self.codes["status"][i]]
+
+    def in_year(self, indicator: str, year: int, gender: str | None, columns: list[str]) -> pd.DataFrame:
+        a, b = self.by_indicator.get(indicator, (0, 0))
+        keep = self.year[a:b] == year
+        if gender is not None:
+            keep &= self.codes["gender"][a:b] == self.code_of["gender"].get(gender, -2)
+        return self._frame(a + np.flatnonzero(keep), columns)
+
+    def _frame(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        out = {}
+        for c in columns:
+            if c == "year":
+                out[c] = self.year[rows].astype(np.int64)
+            elif c == "value":
+                out[c] = self.value[rows]
+            else:
+                out[c] = self.labels[c][self.codes[c][rows]]
+        return pd.DataFrame(out, copy=False)  # fresh arrays; columns= would reindex (4 times slower)
 
 
 def sha256_file(path: Path) -> str:
@@ -217,27 +408,86 @@ def _check_file_hash(actual_path: Path, entry: dict) -> None:
         )
 
 
+# ---------------------------------------------------------------- sealing the local values
+
+
 def seal_local(folder: Path, now: str, plan_path: Path | None = None) -> int:
     """Check a local values.csv (format, and against the plan and the data set it belongs to) and record
-    its sha256, as the file is on disk, in the folder's manifest (after a hand edit)."""
-    folder = Path(folder)
-    rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator", int(now[:4]))
-    if plan_path is not None and (folder.parent / "kolada" / "manifest.json").exists():
-        from .plan import load_plan
+    its sha256, as the file is on disk, in the folder's manifest (after a hand edit). Returns its rows.
 
-        previous = (folder / "manifest.json").read_bytes() if (folder / "manifest.json").exists() else None
-        write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
-        try:
-            check_plan_against_data(load_plan(plan_path), load_dataset(folder.parent))
-        except BaseException:
-            if previous is None:
-                (folder / "manifest.json").unlink()
-            else:
-                (folder / "manifest.json").write_bytes(previous)
-            raise
-        return len(rows)
-    write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
+    With a plan and a snapshot beside the folder, a missing values.csv is first created for the suppliers
+    to fill in: one row per local indicator of the plan and year, from the snapshot's first year to its
+    report year, with an empty value, the status "ej levererat" and the indicator's supplier as source."""
+    folder = Path(folder)
+    checked = plan_path is not None and (folder.parent / "kolada" / "manifest.json").exists()
+    made_dir = not folder.exists()
+    created = checked and not (folder / "values.csv").exists() and _create_local(folder, Path(plan_path))
+    try:
+        rows = _read_long_csv(folder / "values.csv", LOCAL_COLUMNS, "indicator", int(now[:4]))
+        if checked:
+            _seal_checked(folder, now, Path(plan_path))
+        else:
+            write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
+    except BaseException:
+        if created:
+            (folder / "values.csv").unlink()
+            if made_dir:
+                folder.rmdir()
+        raise
     return len(rows)
+
+
+def _seal_checked(folder: Path, now: str, plan_path: Path) -> None:
+    """Record the manifest, then check the data set against the plan; put the old manifest back if it fails."""
+    from .plan import load_plan
+
+    previous = (folder / "manifest.json").read_bytes() if (folder / "manifest.json").exists() else None
+    write_manifest(folder, ["values.csv"], "local", now, LOCAL_NOTE)
+    try:
+        check_plan_against_data(load_plan(plan_path), load_dataset(folder.parent))
+    except BaseException:
+        if previous is None:
+            (folder / "manifest.json").unlink()
+        else:
+            (folder / "manifest.json").write_bytes(previous)
+        raise
+
+
+def _create_local(folder: Path, plan_path: Path) -> bool:
+    """Write values.csv with a row to fill in per local indicator and year ("ej levererat"); False (nothing
+    written) when the plan has no local indicator."""
+    from .plan import load_plan
+
+    plan = load_plan(plan_path)
+    first, last = _snapshot_years(folder.parent)
+    rows = [
+        {
+            "indicator": ind.id,
+            "municipality": plan.municipality.id,
+            "year": year,
+            "gender": "T",
+            "value": "",
+            "status": NOT_DELIVERED,
+            "source": ind.supplier or "",
+        }
+        for _, ind in plan.indicators()
+        if not ind.is_kolada
+        for year in range(first, last + 1)
+    ]
+    if not rows:
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "values.csv").write_text(csv_text(rows, LOCAL_COLUMNS), encoding="utf-8", newline="\n")
+    return True
+
+
+def _snapshot_years(root: Path) -> tuple[int, int]:
+    """The years a fetch covered: the manifest's years[0] to its report_year (else the values' years)."""
+    kman = read_manifest(root / "kolada", "kolada")
+    years, report_year = kman.get("years"), kman.get("report_year")
+    if years and report_year:
+        return int(years[0]), int(report_year)
+    return load_dataset(root, parts=("kolada",)).years
 
 
 def with_data_breaks(plan, ds: Dataset):
@@ -271,49 +521,87 @@ def last_possible_year(manifest: dict) -> int:
     return min(retrieved, manifest["report_year"]) if manifest.get("report_year") else retrieved
 
 
+# ---------------------------------------------------------------- reading a long values table
+#
+# A table is tokenised by pandas (every column a category) when its structure is plain: one record per
+# line, every line with all the fields, no blank line. Anything else (a quoted line break, a short or long
+# line, a blank line, an unusual line separator) is tokenised by the csv module, as the format has always
+# been read, so that line numbers and messages stay the same. Then every column is checked once per
+# distinct text (its categories), and the rows are flagged through the category codes.
+
+
 def _read_long_csv(path: Path, columns: list[str], id_column: str, last_year: int) -> pd.DataFrame:
     """Read a long values table, checking every row; every problem is reported, each naming the file, the
-    line and the column."""
-    reader = csv.reader(_csv_text(path, columns).splitlines())
-    _check_header(path, next(reader, None) or [], columns)
-    rows, seen, problems = [], {}, []
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        rec, found = _parse_row(row, columns, id_column, last_year)
-        if not found:
-            key = (rec[id_column], rec["municipality"], rec["year"], rec["gender"])
-            if key in seen:
-                found = [("", f"duplicate of line {seen[key]} ({', '.join(map(str, key))})")]
-            else:
-                seen[key] = line_no
-                rows.append({**rec, "line": line_no})
-        problems += [_line_error(path, line_no, column, message) for column, message in found]
-    raise_all(problems)
-    if not rows:
+    line and the column. Returns the columns (text as categories, year int16, value float64) and line."""
+    data = _csv_bytes(path, columns)
+    _check_header(path, _header(data), columns)
+    table, lines, problems = _tokenize(data, columns)
+    del data
+    years, values, found = _cell_problems(table, lines, columns, id_column, last_year)
+    problems += found
+    problems += _duplicate_problems(table, lines, years, found, columns, id_column)
+    raise_all([_line_error(path, *p) for p in sorted(problems, key=lambda p: (p[0], p[1]))])
+    if not len(table):
         raise DataError(path, "", "has no data rows")
-    return pd.DataFrame(rows, columns=[*columns, "line"])
+    out = {c: table[c] for c in columns}
+    out.update(year=years.astype(np.int16), value=values, line=lines.astype(np.int32))
+    return pd.DataFrame(out, columns=[*columns, "line"])
 
 
-def _line_error(path: Path, line_no: int, column: str, message: str) -> DataError:
+def _line_error(path: Path, line_no: int, _rank: int, column: str, message: str) -> DataError:
     return DataError(path, f"line {line_no}" + (f", column {column}" if column else ""), message)
 
 
-def _csv_text(path: Path, columns: list[str]) -> str:
-    """The text of a values table: the file exists, is not empty and is UTF-8."""
+def _csv_bytes(path: Path, columns: list[str]) -> bytes:
+    """The bytes of a values table, without a byte-order mark: the file exists, is not empty and is UTF-8."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(path, "", "file not found") from None
-    if not raw.strip():
+    if not raw[:4096].strip() and not raw.strip():
         raise DataError(path, "", f"the file is empty (expected a header line: {','.join(columns)})")
+    if not _is_utf8(raw):
+        try:
+            raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError(
+                path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (in Excel: Spara som > CSV UTF-8)"
+            ) from None
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+
+
+def _is_utf8(raw: bytes, step: int = 1 << 20) -> bool:
+    """Whether the bytes are UTF-8, checked a megabyte at a time (no copy of the whole file as text)."""
+    if raw.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            path, f"line {line}", "not UTF-8 text; spara filen som UTF-8 (in Excel: Spara som > CSV UTF-8)"
-        ) from None
+        for i in range(0, len(raw), step):
+            decoder.decode(view[i : i + step], final=i + step >= len(raw))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_LINE_END = re.compile(r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # where str.splitlines splits
+_ODD_LINE_ENDS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")  # and, beyond ASCII, these:
+_ODD_UTF8_LINE_ENDS = ("\x85".encode(), "\u2028".encode(), "\u2029".encode())
+
+
+def _odd_line_ends(data: bytes) -> bool:
+    """Characters other than CR and LF at which str.splitlines (and so the csv module's reading) ends a line."""
+    odd = _ODD_LINE_ENDS if data.isascii() else _ODD_LINE_ENDS + _ODD_UTF8_LINE_ENDS
+    return any(c in data for c in odd)
+
+
+def _header(data: bytes) -> list[str]:
+    """The fields of the first line."""
+    newline = data.find(b"\n")
+    text = (data if newline < 0 else data[:newline]).decode("utf-8")
+    end = _LINE_END.search(text)
+    return next(csv.reader([text[: end.start()] if end else text]), [])
 
 
 def _check_header(path: Path, header: list[str], columns: list[str]) -> None:
@@ -343,27 +631,111 @@ def _check_header(path: Path, header: list[str], columns: list[str]) -> None:
         raise DataError(path, "line 1", f"expected the columns {','.join(columns)} ({detail})")
 
 
-def _parse_row(
-    row: list[str], columns: list[str], id_column: str, last_year: int
-) -> tuple[dict | None, list[tuple[str, str]]]:
-    """One data line: its record (year and value parsed) and its problems as (column, message), in column order."""
-    if len(row) != len(columns):
-        return None, [("", f"expected {len(columns)} fields, got {len(row)}")]
-    rec = dict(zip(columns, row, strict=True))
-    year, year_problem = _parse_year(rec["year"], last_year)
-    value, value_problem = _parse_value(rec["value"], rec["status"])
-    found = [
-        problem
-        for problem in (
-            None if rec[id_column] else (id_column, "empty"),
-            _municipality_problem(rec["municipality"]),
-            year_problem,
-            None if rec["gender"] in GENDERS else ("gender", f"expected T, K or M, got {rec['gender']!r}"),
-            value_problem,
+def _tokenize(data: bytes, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray, list[tuple]]:
+    """The data rows as a DataFrame of categories, their line numbers, and the lines that are not rows of
+    the table (a wrong number of fields) as problems (line, rank, column, message)."""
+    table = _plain_table(data, columns)
+    if table is not None:
+        return table, np.arange(2, len(table) + 2, dtype=np.int64), []
+    reader = csv.reader(data.decode("utf-8").splitlines())
+    next(reader, None)
+    rows, lines, problems = [], [], []
+    for line_no, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(columns):
+            problems.append((line_no, 0, "", f"expected {len(columns)} fields, got {len(row)}"))
+            continue
+        rows.append(row)
+        lines.append(line_no)
+    table = pd.DataFrame(rows, columns=columns, dtype=object).astype("category")
+    return table, np.array(lines, dtype=np.int64), problems
+
+
+def _plain_table(data: bytes, columns: list[str]) -> pd.DataFrame | None:
+    """The table read by pandas, when every line is one record with all its fields; None otherwise. (pandas
+    fills a short line's missing fields with "", and skips blank lines: hence the counts.)"""
+    if _odd_line_ends(data) or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    if b'"' in data:
+        if not _field_counts_ok(data, len(columns)):
+            return None
+    elif data.count(b",") != n_lines * (len(columns) - 1):  # no line is short (pandas refuses a long one)
+        return None
+    try:
+        table = pd.read_csv(
+            io.BytesIO(data),
+            header=0,
+            names=columns,
+            dtype="category",
+            keep_default_na=False,
+            na_filter=False,
+            index_col=False,
+            encoding="utf-8",
         )
-        if problem
-    ]
-    return {**rec, "year": year, "value": value}, found
+    except (pd.errors.ParserError, ValueError):
+        return None
+    return table if len(table) + 1 == n_lines else None
+
+
+def _field_counts_ok(data: bytes, n: int, step: int = 1 << 22) -> bool:
+    """Every line has n - 1 separating commas (outside quotes): no line is short or long, and no quoted
+    field spans lines. Counted in pieces of about 4 MB, at line ends."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + step)
+        end = len(data) if end < 0 else end + 1
+        b = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+        sep = b == ord(",")
+        quotes = b == ord('"')
+        if quotes.any():
+            sep &= ~np.logical_xor.accumulate(quotes)
+        ends = np.flatnonzero(b == ord("\n"))
+        if b[-1] != ord("\n"):
+            ends = np.append(ends, len(b))
+        per_line = np.diff(np.searchsorted(np.flatnonzero(sep), ends), prepend=0)
+        if not (per_line == n - 1).all():
+            return False
+        start = end
+    return True
+
+
+def _cell_problems(
+    table: pd.DataFrame, lines: np.ndarray, columns: list[str], id_column: str, last_year: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+    """Each row's year and value, and the problems of its cells as (line, rank, column, message); the rank
+    orders a line's problems by column."""
+    problems = _flag(table[id_column], lines, 0, id_column, lambda t: None if t else "empty")
+    problems += _flag(table["municipality"], lines, 1, "municipality", _municipality_message)
+    years, year_messages = _years(table["year"], last_year)
+    problems += _flag(table["year"], lines, 2, "year", year_messages.__getitem__)
+    if "gender" in columns:
+        problems += _flag(table["gender"], lines, 3, "gender", _gender_message)
+    values, value_problems = _values(table, lines)
+    return years, values, problems + value_problems
+
+
+def _flag(column: pd.Series, lines: np.ndarray, rank: int, name: str, message) -> list[tuple]:
+    """The rows whose text in the column has a problem: message(text) is None when the text is right."""
+    categories = list(column.cat.categories)
+    messages = [message(t) for t in categories]
+    bad_category = np.array([m is not None for m in messages], dtype=bool)
+    if not bad_category.any():
+        return []
+    codes = column.cat.codes.to_numpy()
+    bad = bad_category[codes]
+    texts = np.array(messages, dtype=object)[codes[bad]]
+    return list(zip(lines[bad].tolist(), repeat(rank), repeat(name), texts.tolist()))
+
+
+def _municipality_message(text: str) -> str | None:
+    problem = _municipality_problem(text)
+    return problem and problem[1]
+
+
+def _gender_message(text: str) -> str | None:
+    return None if text in GENDERS else f"expected T, K or M, got {text!r}"
 
 
 def _municipality_problem(text: str) -> tuple[str, str] | None:
@@ -389,46 +761,133 @@ def _parse_year(text: str, last_year: int) -> tuple[int | None, tuple[str, str] 
     return year, None
 
 
-def _parse_value(text: str, status: str) -> tuple[float, tuple[str, str] | None]:
-    """A value is a finite number, or empty with the reason for its absence in the status column."""
-    if text == "":
-        return math.nan, None if status else ("status", "a missing value needs its reason in the status column")
+def _years(column: pd.Series, last_year: int) -> tuple[np.ndarray, dict]:
+    """Each row's year (-1 where it is wrong), and a message per wrong text."""
+    parsed = [_parse_year(t, last_year) for t in column.cat.categories]
+    by_category = np.array([-1 if p else y for y, p in parsed], dtype=np.int64)
+    messages = {t: p and p[1] for t, (_, p) in zip(column.cat.categories, parsed, strict=True)}
+    return by_category[column.cat.codes.to_numpy()] if len(column) else np.array([], np.int64), messages
+
+
+def _number(text: str) -> float:
+    """float(text) as Python reads it, NaN when it does not read as a number."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = math.nan
-    if math.isfinite(value):
-        return value, None
+        return math.nan
+
+
+def _values(table: pd.DataFrame, lines: np.ndarray) -> tuple[np.ndarray, list[tuple]]:
+    """Each row's value (NaN when empty), and the problems: a value that is not a finite number; an empty
+    value without its reason in the status column (a table without a status column has no empty values)."""
+    column = table["value"]
+    texts = np.asarray(column.cat.categories, dtype=object)
+    empty = texts == ""
+    try:
+        numbers = np.where(empty, "nan", texts).astype(np.float64)
+    except ValueError:
+        numbers = np.array([_number(t) for t in texts], dtype=np.float64)
+    wrong = ~empty & ~np.isfinite(numbers)
+    messages = [_value_message(t) if w else None for t, w in zip(texts, wrong, strict=True)]
+    codes = column.cat.codes.to_numpy()
+    problems = _flag(column, lines, 4, "value", dict(zip(texts, messages, strict=True)).__getitem__)
+    if empty.any():
+        unexplained = empty[codes] & (table["status"] == "").to_numpy() if "status" in table else empty[codes]
+        column_name = "status" if "status" in table else "value"
+        message = (
+            "a missing value needs its reason in the status column"
+            if "status" in table
+            else "expected a number, got '' (this file has only rows with a value)"
+        )
+        problems += list(zip(lines[unexplained].tolist(), repeat(4), repeat(column_name), repeat(message)))
+    return numbers[codes] if len(codes) else np.array([], np.float64), problems
+
+
+def _value_message(text: str) -> str:
     comma = re.fullmatch(r"-?\d+,\d+", text.strip())
     hint = f" (use a decimal point: {text.strip().replace(',', '.')})" if comma else ""
-    return math.nan, ("value", f"expected a number, got {text!r}{hint}")
+    return f"expected a number, got {text!r}{hint}"
+
+
+def _duplicate_problems(
+    table: pd.DataFrame, lines: np.ndarray, years: np.ndarray, found: list[tuple], columns: list[str], id_column: str
+) -> list[tuple]:
+    """Rows (without other problems) whose id, municipality, year and gender an earlier row has."""
+    keys = [id_column, "municipality", "year"] + (["gender"] if "gender" in columns else [])
+    ok = np.ones(len(lines), dtype=bool)
+    if found:
+        ok[np.searchsorted(lines, sorted({p[0] for p in found}))] = False
+    key = _sort_key([pd.Series(years) if k == "year" else table[k] for k in keys])[ok]
+    if len(key) < 2 or (key[1:] > key[:-1]).all():  # sorted as the format says: no duplicates
+        return []
+    repeated = np.zeros(len(lines), dtype=bool)
+    repeated[np.flatnonzero(ok)[pd.Series(key).duplicated(keep=False).to_numpy()]] = True
+    seen, problems = {}, []
+    for i in np.flatnonzero(repeated):
+        row = tuple(int(years[i]) if k == "year" else table[k].iloc[i] for k in keys)
+        if row in seen:
+            problems.append((int(lines[i]), 5, "", f"duplicate of line {seen[row]} ({', '.join(map(str, row))})"))
+        else:
+            seen[row] = int(lines[i])
+    return problems
+
+
+def _sort_key(columns: list[pd.Series]) -> np.ndarray:
+    """One int64 per row that orders the rows as the columns do, one after the other (text in str order)."""
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for column in columns:
+        if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.is_monotonic_increasing:
+            codes, n = column.cat.codes.to_numpy(), len(column.cat.categories)
+        elif column.dtype.kind in "iu" and len(column):
+            low = int(column.min())
+            codes, n = column.to_numpy(dtype=np.int64) - low, int(column.max()) - low + 1
+        else:
+            codes, uniques = pd.factorize(column, sort=True)
+            n = len(uniques)
+        key = key * max(n, 1) + codes
+    return key
+
+
+# ---------------------------------------------------------------- loading a data set
 
 
 def load_dataset(root, parts=("kolada", "local")) -> Dataset:
     """Load and check a data set (see the module docstring for the layout); parts=("kolada",) reads a
-    Kolada snapshot alone."""
+    Kolada snapshot alone. A real snapshot (source "kolada") loads without local/values.csv."""
     root = Path(root)
     kdir, ldir = root / "kolada", root / "local"
     kman = read_manifest(kdir, "kolada")
     kvalues = _read_long_csv(kdir / "values.csv", KOLADA_COLUMNS, "kpi", last_possible_year(kman))
-    kvalues = kvalues.rename(columns={"kpi": "indicator"}).assign(file="kolada/values.csv")
+    kvalues = kvalues.rename(columns={"kpi": "indicator"})
+    all_values = _read_all_values(kdir, kman)
     if "local" in parts:
-        lman, lvalues = _read_local(ldir)
+        lman, lvalues = _read_local(ldir, real=kman["source"] == "kolada")
     else:
-        lman, lvalues = {"source": None}, pd.DataFrame(columns=LOCAL_COLUMNS)
+        lman, lvalues = {"source": None}, None
     local_sources = {}
-    for ind, src in lvalues.groupby("indicator")["source"]:
-        local_sources[ind] = "; ".join(sorted(set(src)))
-    clash = set(kvalues["indicator"]) & set(lvalues["indicator"])
-    if clash:
-        raise DataError(
-            ldir / "values.csv", "column indicator", f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}"
-        )
-    keep = ["indicator", *KOLADA_COLUMNS[1:], "file", "line"]
-    parts_values = [kvalues[keep]] + ([lvalues[keep]] if len(lvalues) else [])
-    values = pd.concat(parts_values, ignore_index=True)
-    values = values.sort_values(["indicator", "municipality", "year", "gender"], ignore_index=True)
+    if lvalues is not None:
+        for ind, src in lvalues.groupby("indicator", observed=True)["source"]:
+            local_sources[str(ind)] = "; ".join(sorted(set(src)))
+        clash = set(kvalues["indicator"]) & set(lvalues["indicator"])
+        if clash:
+            raise DataError(
+                ldir / "values.csv", "column indicator", f"ids also used by Kolada KPIs: {', '.join(sorted(clash))}"
+            )
+    values = _combine(kvalues, lvalues)
+    kpis, munis, groups = _metadata(kdir)
+    for name, table in (("values.csv", kvalues), (ALL_FILE, all_values)):
+        unknown_kpis = sorted(set(table["indicator"]) - set(kpis))
+        if unknown_kpis:
+            raise DataError(
+                kdir / name, "column kpi", f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}"
+            )
+    changes = _read_json(kdir / "changes.json") if "changes.json" in kman["files"] else {}
+    delivered = lvalues is not None
+    return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources, changes, all_values, delivered)
 
+
+def _metadata(kdir: Path) -> tuple[dict, dict, dict]:
+    """kpis.json, municipalities.json and groups.json, as dicts by id."""
     kpis = {
         k["id"]: k
         for k in _objects(kdir / "kpis.json", {"id", "title"}, "expected an object with at least id and title")
@@ -443,19 +902,23 @@ def load_dataset(root, parts=("kolada", "local")) -> Dataset:
             kdir / "groups.json", {"id", "title", "members"}, "expected an object with id, title and members"
         )
     }
-    unknown_kpis = sorted(set(kvalues["indicator"]) - set(kpis))
-    if unknown_kpis:
-        raise DataError(
-            kdir / "values.csv",
-            "column kpi",
-            f"values for KPIs without metadata in kpis.json: {', '.join(unknown_kpis)}",
-        )
-    changes = _read_json(kdir / "changes.json") if "changes.json" in kman["files"] else {}
-    return Dataset(root, kman, lman, values, kpis, munis, groups, local_sources, changes)
+    return kpis, munis, groups
 
 
-def _read_local(ldir: Path) -> tuple[dict, pd.DataFrame]:
-    """The local part of a data set: its manifest and its values."""
+def _read_all_values(kdir: Path, kman: dict) -> pd.DataFrame:
+    """kolada/all_municipalities.csv when the manifest lists it, checked like values.csv; else empty."""
+    if ALL_FILE not in kman["files"]:
+        return empty_all_values()
+    table = _read_long_csv(kdir / ALL_FILE, ALL_COLUMNS, "kpi", last_possible_year(kman))
+    table = table.rename(columns={"kpi": "indicator"})[ALL_VALUE_COLUMNS]
+    return _sorted(table, ["indicator", "municipality", "year"])
+
+
+def _read_local(ldir: Path, real: bool) -> tuple[dict, pd.DataFrame | None]:
+    """The local part of a data set: its manifest and its values; for a real snapshot without
+    local/values.csv (not delivered yet), no manifest and None."""
+    if real and not (ldir / "values.csv").exists():
+        return {"source": None}, None
     if not ldir.is_dir():
         raise DataError(
             ldir,
@@ -464,10 +927,34 @@ def _read_local(ldir: Path) -> tuple[dict, pd.DataFrame]:
             "values.csv in the format of data/README.md, then run `make local`",
         )
     lman = read_manifest(ldir, "local")
-    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator", last_possible_year(lman)).assign(
-        file="local/values.csv"
-    )
+    lvalues = _read_long_csv(ldir / "values.csv", LOCAL_COLUMNS, "indicator", last_possible_year(lman))
     return lman, lvalues
+
+
+def _combine(kvalues: pd.DataFrame, lvalues: pd.DataFrame | None) -> pd.DataFrame:
+    """Kolada's and the local values in one table (VALUE_COLUMNS, compact dtypes), sorted."""
+    parts = [(kvalues, "kolada/values.csv")]
+    if lvalues is not None:
+        parts.append((lvalues, "local/values.csv"))
+    out = {}
+    for c in VALUE_COLUMNS:
+        if c == "file":
+            cats = [pd.Categorical.from_codes(np.zeros(len(t), np.int8), categories=[name]) for t, name in parts]
+        elif c in ("year", "value", "line"):
+            out[c] = np.concatenate([t[c].to_numpy() for t, _ in parts])
+            continue
+        else:
+            cats = [pd.Categorical(t[c]) for t, _ in parts]
+        out[c] = union_categoricals(cats, sort_categories=True)
+    return _sorted(pd.DataFrame(out, columns=VALUE_COLUMNS), ["indicator", "municipality", "year", "gender"])
+
+
+def _sorted(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The table sorted by the columns (text in str order), without reordering when it already is."""
+    key = _sort_key([table[c] for c in by])
+    if len(key) < 2 or (key[1:] > key[:-1]).all():
+        return table.reset_index(drop=True)
+    return table.take(np.argsort(key, kind="stable")).reset_index(drop=True)
 
 
 def _objects(path: Path, keys: set[str], message: str):
@@ -494,15 +981,25 @@ def can_be_negative(text: str) -> bool:
     return any(w in text.lower() for w in ("förändring", "netto", "resultat", "skillnad", "saldo"))
 
 
-def check_plan_against_data(plan, dataset: Dataset) -> None:
-    """Every indicator of the plan has data, the plan's places exist in the data set, and every value is
-    possible in its unit (a share within 0–100 %, no negative count). Reports every problem at once."""
+# ---------------------------------------------------------------- the plan against the data
+
+
+def check_plan_against_data(plan, dataset: Dataset, warn: bool = True) -> None:
+    """Every Kolada indicator of the plan has data, the plan's places exist in the data set, a target year
+    is one its KPI is published in, every local indicator in the data is the plan's, and every value is
+    possible in its unit (a share within 0–100 %, no negative count). Reports every problem at once.
+    A local indicator without values is no problem (its delivery is missing; the report says so).
+    With warn, logs a warning (logger followup.data) for a rule that cannot be judged (national_warnings)."""
     raise_all(
         _place_problems(plan, dataset)
         + _indicator_problems(plan, dataset)
+        + _target_year_problems(plan, dataset)
         + _value_problems(plan, dataset)
         + _unknown_local_problems(plan, dataset)
     )
+    if warn:
+        for line in national_warnings(plan, dataset):
+            log.warning(line)
 
 
 def _place_problems(plan, dataset: Dataset) -> list[PlanError]:
@@ -528,65 +1025,104 @@ def _place_problems(plan, dataset: Dataset) -> list[PlanError]:
     return problems
 
 
-def _indicator_problems(plan, dataset: Dataset) -> list[PlanError]:
-    """Every Kolada indicator of the plan has metadata, every local indicator has values."""
-    kdir = dataset.root / "kolada"
-    local_ids = set(dataset.local_sources)
-    problems = []
+def _keyed(plan):
+    """Every indicator of the plan with its key: goal_areas[0] (skolan).indicators[1] (N15508)."""
     for i, area in enumerate(plan.goal_areas):
         for j, ind in enumerate(area.indicators):
-            key = f"goal_areas[{i}] ({area.slug}).indicators[{j}] ({ind.id})"
-            if ind.is_kolada and ind.id not in dataset.kpis:
-                problems.append(PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kdir / 'kpis.json'}"))
-            if not ind.is_kolada and ind.id not in local_ids:
-                problems.append(
-                    PlanError(
-                        plan.path,
-                        key,
-                        f"local indicator {ind.id} has no values in {dataset.root / 'local' / 'values.csv'}",
-                    )
+            yield f"goal_areas[{i}] ({area.slug}).indicators[{j}] ({ind.id})", ind
+
+
+def _indicator_problems(plan, dataset: Dataset) -> list[PlanError]:
+    """Every Kolada indicator of the plan has metadata."""
+    kpis = dataset.root / "kolada" / "kpis.json"
+    return [
+        PlanError(plan.path, key, f"KPI {ind.id} has no entry in {kpis}")
+        for key, ind in _keyed(plan)
+        if ind.is_kolada and ind.id not in dataset.kpis
+    ]
+
+
+TARGET_YEARS = {"value": "year", "improvement": "baseline_year"}  # a rule's target key that names a year
+
+
+def _target_year_problems(plan, dataset: Dataset) -> list[PlanError]:
+    """A target year (a value target's year, an improvement's baseline year) in which a biennial KPI is not
+    published."""
+    problems = []
+    for key, ind in _keyed(plan):
+        name = TARGET_YEARS.get(ind.target.rule) if ind.target and ind.is_kolada else None
+        year = getattr(ind.target, name) if name else None
+        if year is not None and dataset.off_year(ind.id, year):
+            published = ", ".join(map(str, dataset.published_recently(ind.id)))
+            problems.append(
+                PlanError(
+                    plan.path,
+                    f"{key}.target.{name}",
+                    f"{year} is a year {ind.id} is not published in (it is published every second year: {published})",
                 )
+            )
     return problems
+
+
+def national_warnings(plan, dataset: Dataset) -> list[str]:
+    """One line per indicator judged by the rule national that has no value at all for the comparison
+    (Riket) in the data set: its comparison cannot be judged."""
+    v = dataset.values
+    has = set(v.loc[(v["municipality"] == plan.comparison.id) & v["value"].notna(), "indicator"].unique())
+    place = f"{plan.comparison.name} ({plan.comparison.id})"
+    return [
+        f"{plan.path}: {key}: {ind.id} has no value for {place} in the data set, so the comparison of its "
+        f"rule 'national' cannot be judged (kan ej bedömas); consider another rule, e.g. 'peers' or 'improvement'"
+        for key, ind in _keyed(plan)
+        if ind.target and ind.target.rule == "national" and ind.id not in has
+    ]
 
 
 def _value_problems(plan, dataset: Dataset) -> list[DataError]:
     """Values impossible in their unit: a share outside 0–100, a negative value where none can be."""
     units = {ind.id: (ind.unit, ind.title) for _, ind in plan.indicators()}
-    v = dataset.values.dropna(subset=["value"])
+    return _range_problems(dataset, dataset.values, units) + _range_problems(
+        dataset, dataset.all_values, units, f"kolada/{ALL_FILE}"
+    )
+
+
+def _range_problems(dataset: Dataset, table: pd.DataFrame, units: dict, file: str | None = None) -> list[DataError]:
+    """The rows of a table whose value is impossible in its indicator's unit, in the table's order; each
+    names its file (the table's column file, or the file given) and line."""
+    codes, ids = pd.factorize(table["indicator"])
+    rules = [_range_rule(str(i), units, dataset) for i in ids] or [(False, False, "")]
+    share = np.array([r[0] for r in rules], dtype=bool)[codes]
+    negative_ok = np.array([r[1] for r in rules], dtype=bool)[codes]
+    value = table["value"].to_numpy()
+    wrong = (share & ((value < 0) | (value > 100))) | (~share & ~negative_ok & (value < 0))
     problems = []
-    for ind_id in sorted(set(v["indicator"])):
-        if ind_id in units:
-            unit, title = units[ind_id]
-        else:
-            title = dataset.kpis.get(ind_id, {}).get("title", "")
-            unit = unit_of(title)
-        rows = v[v["indicator"] == ind_id]
-        share = "%" in unit
-        for r in rows.itertuples():
-            if share and not 0 <= r.value <= 100:
-                problems.append(
-                    DataError(
-                        dataset.root / r.file,
-                        f"line {r.line}, column value",
-                        f"{r.value:g} is not a share between 0 and 100 ({ind_id}, {unit})",
-                    )
-                )
-            elif r.value < 0 and not can_be_negative(f"{unit} {title}"):
-                problems.append(
-                    DataError(
-                        dataset.root / r.file,
-                        f"line {r.line}, column value",
-                        f"{r.value:g} is negative, which {ind_id} ({unit}) cannot be",
-                    )
-                )
+    for i in np.flatnonzero(wrong):
+        ind_id, v, unit = str(ids[codes[i]]), float(value[i]), rules[codes[i]][2]
+        where = dataset.root / (file or str(table["file"].iloc[i]))
+        message = (
+            f"{v:g} is not a share between 0 and 100 ({ind_id}, {unit})"
+            if share[i]
+            else f"{v:g} is negative, which {ind_id} ({unit}) cannot be"
+        )
+        problems.append(DataError(where, f"line {int(table['line'].iloc[i])}, column value", message))
     return problems
+
+
+def _range_rule(ind_id: str, units: dict, dataset: Dataset) -> tuple[bool, bool, str]:
+    """(a share, may be negative, the unit) of an indicator: the plan's unit, else its Kolada title's."""
+    if ind_id in units:
+        unit, title = units[ind_id]
+    else:
+        title = dataset.kpis.get(ind_id, {}).get("title", "")
+        unit = unit_of(title)
+    return "%" in unit, can_be_negative(f"{unit} {title}"), unit
 
 
 def _unknown_local_problems(plan, dataset: Dataset) -> list[DataError]:
     """Local values for indicators the plan does not declare."""
     local_ids = set(dataset.local_sources)
     planned = {ind.id for _, ind in plan.indicators()}
-    known = ", ".join(sorted(i for i in planned if i in local_ids)) or "none"
+    known = ", ".join(sorted(ind.id for _, ind in plan.indicators() if not ind.is_kolada)) or "none"
     problems = []
     for ind_id in sorted(local_ids - planned):
         line = int(dataset.values[dataset.values["indicator"] == ind_id]["line"].min())
