@@ -107,8 +107,6 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
     t, muni = ind.target, plan.municipality.id
     if ind.id in ds.removed_kpis:
         return _unknown(ind, "nyckeltalet har upphört i Kolada")
-    if t.rule == "cumulative":
-        return _cumulative(ds, plan, ind, year)
     if not ind.is_kolada and analysis.not_delivered(analysis.point(ds, ind.id, muni, year)):
         return Verdict(
             ind,
@@ -119,6 +117,8 @@ def assess(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> Verdict:
             f"Kan ej bedömas – uppgift från {ind.supplier} saknas för {year}.",
             {"missing_delivery": year},
         )
+    if t.rule == "cumulative":
+        return _cumulative(ds, plan, ind, year)
     last = analysis.latest(ds, ind.id, muni, up_to=year)
     if last is None:
         return _unknown(ind, f"inget värde till och med {year} ({analysis.missing_reason(ds, ind, muni, year)})")

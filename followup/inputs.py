@@ -88,8 +88,9 @@ def files(repo: Path, data_root: Path, year: int, slugs: list[str]) -> list[str]
         for p in (repo / "book").rglob("*")
         if p.is_file() and "commentary" not in p.relative_to(repo / "book").parts
     )
-    for part in ("kolada", "local"):
-        out += sorted(p.relative_to(repo).as_posix() for p in (data_root / part).iterdir() if p.is_file())
+    for part in ("kolada", "local"):  # a draft before the local data arrives has no local/
+        if (data_root / part).is_dir():
+            out += sorted(p.relative_to(repo).as_posix() for p in (data_root / part).iterdir() if p.is_file())
     for slug in slugs:
         c = repo / "book" / "commentary" / str(year) / f"{slug}.md"
         if c.exists():

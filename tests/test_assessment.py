@@ -446,3 +446,12 @@ def test_override_needs_a_justification(justification):
 
 def test_labels_have_symbol_and_word():
     assert [A.label(v) for v in A.VERDICTS] == ["✔ Uppfyllt", "◐ Delvis uppfyllt", "✘ Ej uppfyllt", "? Kan ej bedömas"]
+
+
+def test_a_local_value_not_delivered_cannot_be_judged_and_names_the_supplier(tiny_dataset, plan):
+    ds = load_dataset(tiny_dataset)  # lokal-a has a value for 2024 only
+    ind = plan.area("skolan").indicators[2]
+    v = A.assess(ds, plan, ind, 2025)
+    assert v.verdict == A.UNKNOWN and v.year is None
+    assert v.wording == "Kan ej bedömas – uppgift från Testförvaltningen saknas för 2025."
+    assert A.assess(ds, plan, ind, 2024).verdict != A.UNKNOWN

@@ -1,6 +1,5 @@
 """End-to-end: `run_all.py fetch` against a local v3 server, then a report built from the snapshot."""
 
-import logging
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ import pytest
 from followup.build import build
 from followup.data import seal_local
 
-from conftest import REPO, make_project
+from conftest import REPO, log_lines, make_project
 from kolada_server import FakeKolada
 
 pytestmark = pytest.mark.slow
@@ -53,27 +52,11 @@ def fetched_report(tmp_path_factory, example_dataset):
     return project, first.stdout + second.stdout, logged_build(project)
 
 
-class Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.lines = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
-def logged_build(project) -> list[str]:
+def logged_build(project, **options) -> list[str]:
     """Build the report; the lines it logged (what the terminal shows)."""
-    logger, handler = logging.getLogger("followup"), Lines()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        build(project)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return handler.lines
+    with log_lines() as lines:
+        build(project, **options)
+    return lines
 
 
 def page(project, name):
@@ -118,3 +101,31 @@ def test_change_section_and_ended_kpi(fetched_report):
     assert "N07945" in overview and "kan ej bedömas – nyckeltalet har upphört" in overview
     miljo = page(project, "chapters/miljo")
     assert "Kan ej bedömas: nyckeltalet har upphört i Kolada." in miljo
+
+
+def test_a_draft_the_day_the_data_arrives(tmp_path, example_dataset):
+    """make fetch, then make report, before the local series have arrived: a draft that says what is missing,
+    never the example's values; make local then creates the file for the suppliers to fill in."""
+    project = make_project(tmp_path / "p", example_dataset)
+    with FakeKolada(example_dataset) as server:
+        assert run_fetch(project, server.url).returncode == 0
+    assert not (project / "data" / "local").exists()
+    lines = logged_build(project, with_pdf=False)
+    warned = [line for line in lines if "no value for 2025 delivered" in line]
+    assert len(warned) == 2 and any("Samhällsbyggnadsförvaltningen" in line for line in warned)
+    index = page(project, "index")
+    assert "Uppgifter saknas" in index and "uppgift från Digitaliseringsenheten" in index
+    boende = page(project, "chapters/boende")
+    assert "Kan ej bedömas – uppgift från Samhällsbyggnadsförvaltningen, Borlänge kommun saknas för 2025." in boende
+    assert "Exempeldata" not in boende  # a real snapshot: no example banner, no example values
+    results = (project / "_build" / "results" / "resultat-2025.csv").read_text(encoding="utf-8")
+    local_rows = [r for r in results.splitlines() if r.startswith(("boende,bostader", "digital-utveckling,e-tjanster"))]
+    assert len(local_rows) == 2 and all(",kan ej bedömas," in r and r.endswith(",2025") for r in local_rows)
+    made = subprocess.run(
+        [sys.executable, str(REPO / "run_all.py"), "local", "--project", str(project)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert "created" in made.stdout
+    text = (project / "data" / "local" / "values.csv").read_text(encoding="utf-8")
+    assert text.startswith("indicator,municipality,year,gender,value,status,source\n")
+    assert ",2025,T,,ej levererat," in text and "bostader-fardigstallda" in text and "e-tjanster" in text
