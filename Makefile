@@ -8,6 +8,7 @@
 #   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 #   make lab            JupyterLab on localhost with one ready notebook per goal area (in lab/, git-ignored)
+#   make bench          the data-scale benchmark: a full-size snapshot loaded, checked, one goal area (bench/README.md)
 #   make lint           ruff check, ruff format --check (settings in pyproject.toml) and notebooks without outputs
 PY := .venv/bin/python
 YEAR ?=
@@ -16,7 +17,7 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report fetch local verify publish test test-fast lint lab example-data clean
+.PHONY: setup report fetch local verify publish test test-fast lint lab example-data clean bench
 
 setup:
 	@bash scripts/setup.sh
@@ -54,6 +55,9 @@ lint: setup
 
 lab: setup
 	$(PY) -m followup.lab
+
+bench: setup
+	$(PY) bench/data_scale.py
 
 example-data: setup
 	$(PY) -m followup.example_data
