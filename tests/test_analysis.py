@@ -171,3 +171,24 @@ def test_quartiles_among_all_municipalities(place, of, quartile):
     assert rank.quartile == quartile
     mark, words = analysis.QUARTILES[quartile]
     assert rank.text == f"plats {place} av {of} {mark} {words}"
+
+
+@pytest.mark.parametrize(
+    "higher_is_better, place",
+    [(True, 2), (False, 4)],  # 60 is beaten by 70 only, or (lower is better) by 40, 50 and 55
+)
+def test_place_among_all_municipalities_ties_share_the_better_place(ctx, higher_is_better, place):
+    import dataclasses
+
+    import pandas as pd
+
+    ds, plan = ctx
+    values = {"2081": 60.04, "0001": 70.0, "0002": 60.0, "0003": 50.0, "0004": 40.0, "0005": 55.0, "0006": None}
+    table = pd.DataFrame(
+        {"municipality": list(values), "value": [v if v is not None else math.nan for v in values.values()]}
+    )
+    ds.all_year_values = lambda indicator, year: table  # what all_municipalities.csv would give
+    ind = dataclasses.replace(plan.area("skolan").indicators[0], higher_is_better=higher_is_better)
+    rank = analysis.national_rank(ds, plan, ind, 2024)
+    assert (rank.place, rank.of) == (place, 6)  # 60,04 is shown as 60,0: tied with 0002; no value: not counted
+    assert analysis.national_rank(ds, plan, plan.area("skolan").indicators[2], 2024) is None  # local: no place
