@@ -2,8 +2,9 @@
 
 The package in layers; a module imports only from the layers above it (no import runs back up):
 
-    constants, errors, fmt, swap        leaves: shared names (verdicts, trend years), error types, Swedish
-                                        numbers, replacing a folder atomically (and recovering a killed swap)
+    constants, errors, fmt, swap,       leaves: shared names (verdicts, trend years), error types, Swedish
+    statuses                            numbers, replacing a folder atomically (and recovering a killed swap),
+                                        Kolada's value statuses in Swedish
     plan                                the plan file: data/plan.schema.json (jsonschema) and the rules across fields
     data                                data sets (Kolada snapshots, example data, local indicators): loading, checks
     analysis, assessment, commentary    series, peer means, ranks; verdicts by rule, roll-up, direction of
