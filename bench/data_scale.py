@@ -16,7 +16,7 @@ mix), in one process after the imports:
 - charts: followup.figures.trend_chart for every indicator of the goal area (a process of its own);
 
 each as wall time and as the process's CPU time (less disturbed by other work on a shared machine), and
-each process's peak resident memory (ru_maxrss) and its resident memory after the imports. It prints the
+each process's peak resident memory (VmHWM) and its resident memory after the imports. It prints the
 medians and the spread (min–max) as a Markdown table for bench/README.md. Targets: load + area ≤ 1 s and
 ≤ 300 MB peak resident memory on the 2-core machine; charts are timed separately.
 """
@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -185,14 +184,21 @@ def generate(root: Path, seed: int = 11) -> dict:
 # ---------------------------------------------------------------- one measurement (in a fresh process)
 
 
-def rss_now_mb() -> float:
+def _status_mb(key: str) -> float:
     with open("/proc/self/status", encoding="ascii") as f:
-        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        kb = next(int(line.split()[1]) for line in f if line.startswith(key))
     return kb / 1024
 
 
+def rss_now_mb() -> float:
+    return _status_mb("VmRSS:")
+
+
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    """This process's peak resident memory: VmHWM, the high-water mark of its own address space. (Not
+    ru_maxrss, which Linux carries over an exec: it would count the parent's memory, as the child starts as
+    a copy of the parent.)"""
+    return _status_mb("VmHWM:")
 
 
 def run_case(case: str, root: Path, area: str, year: int, out_dir: Path) -> dict:

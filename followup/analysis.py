@@ -166,7 +166,7 @@ class NationalRank:
 
     @property
     def quartile(self) -> str:
-        """"best" for the first quarter of the places (rounded up), "worst" for the last, else "middle"."""
+        """ "best" for the first quarter of the places (rounded up), "worst" for the last, else "middle"."""
         quarter = math.ceil(self.of / 4)
         if self.place <= quarter:
             return "best"

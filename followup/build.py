@@ -117,8 +117,10 @@ def _run(inputs: Inputs, stage: Path, jobs: int | None, with_pdf: bool, git: dic
     docs = execute_notebooks(inputs, stage, jobs)
     warn_missing_actions(inputs, docs)
     for title, supplier in book.missing_deliveries(docs, inputs.plan, inputs.year):
-        log.warning(f"warning: {title}: no value for {inputs.year} delivered by {supplier} (data/local/values.csv); "
-                    f"the report says 'kan ej bedömas'")
+        log.warning(
+            f"warning: {title}: no value for {inputs.year} delivered by {supplier} (data/local/values.csv); "
+            f"the report says 'kan ej bedömas'"
+        )
     out = stage / "out"
     out.mkdir()
     chapters = book_dir / CHAPTER_DIR
