@@ -1,6 +1,7 @@
 """followup: the logic behind Borlänge kommun's annual follow-up of its strategic plan.
 
-The package in layers; a module imports only from the layers above it (no import runs back up):
+The package in layers; a module imports only from the layers above it and from modules before it in its own
+line (no import runs back up; a test checks that the import graph has no cycle):
 
     constants, errors, fmt, swap,       leaves: shared names (verdicts, trend years), error types, Swedish
     statuses                            numbers, replacing a folder atomically (and recovering a killed swap),

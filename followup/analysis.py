@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import statuses
-from .constants import TREND_YEARS
+from . import fmt, statuses
+from .constants import NOT_DELIVERED, TREND_YEARS
 from .data import Dataset
 from .plan import Indicator, Plan
 
@@ -84,9 +84,16 @@ def peer_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> tuple
     own = rows[rows["municipality"] == plan.municipality.id]
     if own.empty:
         return None
-    mine = float(own["value"].iloc[0])
-    better = (rows["value"] > mine) if indicator.higher_is_better else (rows["value"] < mine)
-    return int(better.sum()) + 1, len(rows)
+    return _place(rows["value"], float(own["value"].iloc[0]), indicator), len(rows)
+
+
+def _place(values: pd.Series, mine: float, indicator: Indicator) -> int:
+    """1 + the number of values strictly better than mine, comparing the values as the page shows them
+    (rounded half away from zero to the indicator's decimals): equal values share the better place."""
+    shown = values.map(lambda x: fmt.rounded(x, indicator.decimals))
+    own = fmt.rounded(mine, indicator.decimals)
+    better = (shown > own) if indicator.higher_is_better else (shown < own)
+    return int(better.sum()) + 1
 
 
 def gender_split(ds: Dataset, indicator: Indicator, municipality: str, up_to: int):
@@ -104,19 +111,14 @@ def peer_mean_series(ds: Dataset, indicator: str, group: str, years, gender: str
     return [peer_mean(ds, indicator, group, y, gender) for y in years]
 
 
-NOT_DELIVERED = "ej levererat"  # the status of a local value the supplier has not delivered yet
-
-
 def missing_reason(ds: Dataset, indicator: Indicator, municipality: str, year: int) -> str:
     """Why a value is missing, in Swedish: the status Kolada or the supplier gave (Kolada's English codes
     translated, see followup.statuses), a delivery still missing, or when Kolada publishes it."""
     if indicator.id in ds.removed_kpis:
         return "nyckeltalet har upphört i Kolada"
     p = point(ds, indicator.id, municipality, year)
-    if not indicator.is_kolada:
-        if not_delivered(p):
-            return f"uppgift från {indicator.supplier} saknas för {year}"
-        return statuses.swedish(p.status)
+    if not indicator.is_kolada:  # the supplier's own words (Kolada's codes are translated, nothing else)
+        return f"uppgift från {indicator.supplier} saknas" if not_delivered(p) else p.status
     if p.status:
         return statuses.swedish(p.status)
     return publication_reason(ds.kpis.get(indicator.id, {}), year, ds.retrieved)
@@ -188,10 +190,7 @@ def national_rank(ds: Dataset, plan: Plan, indicator: Indicator, year: int) -> N
     own = rows[rows["municipality"] == plan.municipality.id]
     if own.empty:
         return None
-    shown = rows["value"].round(indicator.decimals)
-    mine = round(float(own["value"].iloc[0]), indicator.decimals)
-    better = (shown > mine) if indicator.higher_is_better else (shown < mine)
-    return NationalRank(int(year), int(better.sum()) + 1, len(rows))
+    return NationalRank(int(year), _place(rows["value"], float(own["value"].iloc[0]), indicator), len(rows))
 
 
 @dataclass(frozen=True)
@@ -208,9 +207,11 @@ class IndicatorSummary:
 
     @property
     def change(self) -> float:
+        """The change between the values as the page shows them (so "70,0 → 70,1" is never "0,0")."""
         if self.latest is None or self.previous is None:
             return math.nan
-        return self.latest.value - self.previous.value
+        d = self.indicator.decimals
+        return round(fmt.rounded(self.latest.value, d) - fmt.rounded(self.previous.value, d), d + 2)
 
 
 def summarise(

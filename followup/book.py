@@ -33,6 +33,11 @@ def data_description(ds: Dataset) -> str:
             f"inte Borlänge kommun."
         )
     date = ds.retrieved[:10]
+    if not ds.local_delivered:
+        return (
+            f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}. Kommunens egna uppgifter, där Kolada "
+            f"saknar nyckeltal, har inte levererats än: det här är ett utkast."
+        )
     return (
         f"Rapporten bygger på nyckeltal från Kolada, hämtade {date}, och på kommunens egna "
         f"uppgifter där Kolada saknar nyckeltal."
@@ -156,9 +161,10 @@ def appendix_substitutions(
             f"Nyckeltalen hämtades från Kolada ({api.get('base_url', 'Kolada')}, API-version "
             f"{api.get('version', 'v3')}) {ds.retrieved[:10]}."
         )
-    provenance += (
-        f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. "
+    provenance += f" Ögonblicksbildens kontrollsumma (sha256 av dess manifest) börjar med `{ds.snapshot_id}`. " + (
         f"Lokala uppgifter: `{inputs.data_root}/local/values.csv`."
+        if ds.local_delivered
+        else "Lokala uppgifter har inte levererats."
     )
     inputs_rows = [[f"`{rel}`", f"`{digest[:16]}`"] for rel, digest in recorded.items()]
     figures = sorted(chapters.glob("figures/*/*.svg"))

@@ -157,7 +157,10 @@ def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
             f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}, ögonblicksbild {ctx.data.snapshot_id}"
         )
     if local:
-        parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv, {ctx.data.local_id}")
+        if ctx.data.local_delivered:
+            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv, {ctx.data.local_id}")
+        else:
+            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) har inte levererats")
     digest = sha256_file(path)[:16]
     return (
         f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "
@@ -428,7 +431,7 @@ def show_indicator_table(ctx: Context, doc: dict) -> None:
     notes = ["Värden som saknas:\n\n" + "\n".join(missing)] if missing else []
     notes += [
         f"{md_escape(r['short_title'])} publiceras vartannat år; åren emellan saknas inte utan har inget värde. "
-        f"Förändringen jämförs med föregående publicerade värde, två år tidigare."
+        f"Förändringen jämförs med föregående publicerade värde."
         for r in doc["indicators"]
         if r.get("biennial")
     ]

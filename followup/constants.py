@@ -22,4 +22,6 @@ CHAPTER_DIR = "chapters"
 FIGURE_DIR = "figures"  # relative to an executed notebook
 TABLE_DIR = "tables"  # relative to an executed notebook
 
+NOT_DELIVERED = "ej levererat"  # the status of a local value its supplier has not delivered yet
+
 EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"

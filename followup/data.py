@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from .constants import NOT_DELIVERED
 from .errors import DataError, PlanError, raise_all
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,6 @@ GENDERS = ("T", "K", "M")
 MUNICIPALITY_RE = re.compile(r"^\d{4}$")
 SOURCES = {"kolada": ("kolada", "example"), "local": ("local", "example")}
 LOCAL_NOTE = "Kommunens egna uppgifter för indikatorer som Kolada saknar."
-NOT_DELIVERED = "ej levererat"  # the status of a local value its supplier has not delivered yet
 BIENNIAL_WINDOW = 6  # years: a KPI is biennial when its values in the last six years all have one parity
 
 

@@ -26,12 +26,11 @@ from pathlib import Path
 import yaml
 
 from . import swap
-from .data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
+from .data import ALL_COLUMNS, ALL_FILE, KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
 from .errors import FollowupError
 from .runs import RunLock, recover
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_MUNICIPALITIES_COLUMNS = ["kpi", "municipality", "year", "value"]
 KPI_FACTS = (
     "id",
     "title",
@@ -215,7 +214,7 @@ def kolada_files(spec: dict, spec_path: Path) -> dict[str, str]:
     kpis = [{k: kpi[k] for k in KPI_FACTS} for kpi in sorted(spec["kpis"], key=lambda k: k["id"])]
     return {
         "values.csv": csv_text(rows, KOLADA_COLUMNS),
-        "all_municipalities.csv": csv_text(totals, ALL_MUNICIPALITIES_COLUMNS),
+        ALL_FILE: csv_text(totals, ALL_COLUMNS),
         "kpis.json": json_text(kpis),
         "municipalities.json": json_text([municipalities[k] for k in sorted(municipalities)]),
         "groups.json": json_text(spec["groups"]),

@@ -23,7 +23,17 @@ from pathlib import Path
 
 from . import statuses, swap
 from .constants import TREND_YEARS
-from .data import KOLADA_COLUMNS, DataError, csv_text, json_text, load_dataset, unit_of, write_part
+from .data import (
+    ALL_COLUMNS,
+    ALL_FILE,
+    KOLADA_COLUMNS,
+    DataError,
+    csv_text,
+    json_text,
+    load_dataset,
+    unit_of,
+    write_part,
+)
 from .kolada import NO_REASON, Client, KoladaError
 from .plan import load_plan
 from .runs import RunLock, recover
@@ -31,8 +41,6 @@ from .runs import RunLock, recover
 log = logging.getLogger(__name__)
 
 REMOVED = "removed_from_kolada"
-ALL_MUNICIPALITIES = "all_municipalities.csv"
-ALL_MUNICIPALITIES_COLUMNS = ["kpi", "municipality", "year", "value"]
 
 
 def _number(value) -> str:
@@ -197,7 +205,7 @@ def _fetch(repo: Path, year: int, base_url: str, client: Client | None) -> dict:
     changes = compare(target, rows, kpis, groups)
     files = {
         "values.csv": csv_text([dict(r, value=_number(r["value"])) for r in rows], KOLADA_COLUMNS),
-        ALL_MUNICIPALITIES: csv_text(everyone, ALL_MUNICIPALITIES_COLUMNS),
+        ALL_FILE: csv_text(everyone, ALL_COLUMNS),
         "kpis.json": json_text([kpis[k] for k in sorted(kpis)]),
         "municipalities.json": json_text(sorted(municipalities, key=lambda m: m["id"])),
         "groups.json": json_text(groups),

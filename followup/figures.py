@@ -151,7 +151,7 @@ def trend_chart(ds: Dataset, plan: Plan, area: GoalArea, ind: Indicator, year: i
         if math.isnan(v)
     ]
     alt = _trend_alt(ind, period, years, drawn, breaks)
-    caption = _trend_caption(ds, plan, ind, period, gaps, breaks)
+    caption = _trend_caption(ds, plan, ind, period, gaps, breaks, [label for label, _ in drawn])
     return Figure(path, f"fig-{area.slug}-{ind.id.lower()}", alt.replace("\n", " "), caption)
 
 
@@ -209,11 +209,19 @@ def _trend_alt(ind: Indicator, period: str, years: list[int], drawn, breaks) -> 
     return alt + "".join(f" Tidsseriebrott {br.year}." for br in breaks)
 
 
-def _trend_caption(ds: Dataset, plan: Plan, ind: Indicator, period: str, gaps: list[str], breaks) -> str:
-    """The caption (MyST Markdown): what is compared, the years without a value, the series breaks, the source."""
+def _trend_caption(
+    ds: Dataset, plan: Plan, ind: Indicator, period: str, gaps: list[str], breaks, drawn: list[str]
+) -> str:
+    """The caption (MyST Markdown): what is compared (the lines drawn; a comparison without values is named),
+    the years without a value, the series breaks, the source."""
     muni = plan.municipality
-    compared = " jämfört med riket och liknande kommuner" if ind.is_kolada else ""
+    compared = ""
+    if ind.is_kolada:
+        has_riket = plan.comparison.name in drawn
+        compared = " jämfört med riket och liknande kommuner" if has_riket else " jämfört med liknande kommuner"
     caption = f"{md_escape(ind.short_title)}, {md_escape(muni.name)}{compared}, {period}."
+    if ind.is_kolada and plan.comparison.name not in drawn:
+        caption += f" {md_escape(plan.comparison.name)} har inget värde för perioden i Kolada."
     if ind.is_kolada and ds.biennial(ind.id):
         caption += " Publiceras vartannat år."
     if gaps:

@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 FOLDER = "lab"
 
 
-def prepare(repo: Path = REPO) -> Path:
-    """Write the ready notebooks into <repo>/lab/ (replacing earlier ones; results are kept)."""
+def prepare(repo: Path = REPO, reset: bool = False) -> Path:
+    """Write the ready notebooks into <repo>/lab/. A notebook already there is kept (an analyst may have
+    changed it), unless `reset`; its recorded results are kept."""
     p = paths(repo)
     plan = load_plan(p["plan"])
     folder = repo / FOLDER
@@ -53,9 +54,9 @@ def prepare(repo: Path = REPO) -> Path:
     for area in plan.goal_areas:
         text = chapter_text(load_commentary(p["commentary"], year, area.slug), year)
         nb = render_template(p["template"], area, text)
-        nbformat.write(_parameterized(nb, {**common, "goal_area": area.slug}), folder / f"{area.slug}.ipynb")
+        _write(_parameterized(nb, {**common, "goal_area": area.slug}), folder / f"{area.slug}.ipynb", reset)
     overview = nbformat.read(p["overview"], as_version=4)
-    nbformat.write(_parameterized(overview, common), folder / f"{OVERVIEW}.ipynb")
+    _write(_parameterized(overview, common), folder / f"{OVERVIEW}.ipynb", reset)
     return folder
 
 
@@ -64,6 +65,11 @@ def _latest_year(repo: Path) -> int:
     from .data import load_dataset
 
     return load_dataset(choose_root(repo / "data")).latest_year
+
+
+def _write(nb, path: Path, reset: bool) -> None:
+    if reset or not path.exists():
+        nbformat.write(nb, path)
 
 
 def _parameterized(nb, parameters: dict):
@@ -80,8 +86,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=8888, help="the port on localhost (default: %(default)s)")
     ap.add_argument("--no-start", action="store_true", help="only prepare lab/; do not start JupyterLab")
+    ap.add_argument("--reset", action="store_true", help="write the notebooks afresh (default: keep those in lab/)")
     args = ap.parse_args(argv)
-    folder = prepare()
+    folder = prepare(reset=args.reset)
     print(
         f"ready notebooks in {folder.relative_to(REPO)}/: one per goal area and {OVERVIEW}.ipynb "
         f"(run the goal areas' notebooks first; the overview shows what they recorded)"
@@ -90,7 +97,7 @@ def main(argv=None) -> int:
         return 0
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
     print(
-        f"starting JupyterLab on http://127.0.0.1:{args.port}/ (the address with its token follows; Ctrl-C stops it)",
+        "starting JupyterLab on localhost: open the address (with its token) that it prints; Ctrl-C stops it",
         flush=True,
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

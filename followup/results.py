@@ -105,11 +105,12 @@ def _point(p: analysis.Point | None) -> dict | None:
 # ---------------------------------------------------------------- computing a goal area's document
 
 
-def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int) -> dict:
-    """Everything the report states about one indicator in a report year."""
+def indicator_result(ds: Dataset, plan: Plan, ind: Indicator, year: int, v: assessment.Verdict | None = None) -> dict:
+    """Everything the report states about one indicator in a report year (`v`: its verdict, when the caller
+    has judged it already)."""
     muni = plan.municipality.id
     s = analysis.summarise(ds, plan, ind, year, muni)
-    v = assessment.assess(ds, plan, ind, year)
+    v = v or assessment.assess(ds, plan, ind, year)
     prev_dir, start_dir = assessment.directions(ds, plan, ind, year)
     gender = analysis.gender_split(ds, ind, muni, year)
     own, rank = analysis.point(ds, ind.id, muni, year), None
@@ -187,7 +188,9 @@ def area_document(ds: Dataset, plan: Plan, slug: str, year: int, commentary_dir:
             "rule": {"met_share": area.assessment.met_share, "partly_share": area.assessment.partly_share},
             "commentary": {"has_actions": c.has_actions, "missing_actions": missing_actions(c, goal.shown)},
         },
-        "indicators": [indicator_result(ds, plan, ind, year) for ind in area.indicators],
+        "indicators": [
+            indicator_result(ds, plan, ind, year, v) for ind, v in zip(area.indicators, verdicts, strict=True)
+        ],
     }
 
 
@@ -227,8 +230,19 @@ def read_document(path: Path, year: int | None = None) -> dict:
 
 
 def read_documents(results_dir: Path, slugs: list[str], year: int | None = None) -> dict[str, dict]:
-    """The documents of these goal areas (all must be there), by slug, in the order given."""
-    return {slug: read_document(Path(results_dir) / f"{slug}.json", year) for slug in slugs}
+    """The documents of these goal areas (all must be there), by slug, in the order given; all of one data
+    set (a document left from a run on another snapshot is refused, never mixed in)."""
+    docs = {slug: read_document(Path(results_dir) / f"{slug}.json", year) for slug in slugs}
+    seen = {}
+    for slug, doc in docs.items():
+        seen.setdefault((doc["data"]["snapshot"], doc["data"]["local"]), []).append(slug)
+    if len(seen) > 1:
+        groups = "; ".join(f"{', '.join(s)}: snapshot {k[0]}, local {k[1]}" for k, s in seen.items())
+        raise ResultsError(
+            f"{results_dir}: the results documents come from different data sets ({groups}): "
+            f"run the goal areas' notebooks again on the same data"
+        )
+    return docs
 
 
 def recorded_slugs(results_dir: Path, plan_slugs: list[str]) -> list[str]:
@@ -249,7 +263,8 @@ def latest_recorded(repo: Path, year: int) -> tuple[Path, str]:
             commit = (m.get("git") or {}).get("commit") or "okänd commit"
             data = m.get("data") or {}
             text = (
-                f"det senaste bygget i _build/ (commit {commit[:12]}, data {data.get('source', '?')} "
+                f"det senaste bygget i _build/ (commit {commit[:12]}, "
+                f"{'exempeldata' if data.get('source') == 'example' else 'data från Kolada'} "
                 f"hämtade {str(data.get('retrieved', '?'))[:10]})"
             )
             candidates.append((max(p.stat().st_mtime for p in built.glob("*.json")), built, text))

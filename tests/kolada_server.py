@@ -11,7 +11,7 @@ It answers /v3/kpi[/{ids}], /v3/municipality[/{ids}], /v3/municipality_groups[/{
 - HTTP 422 with a JSON body for more than 25 ids in one path part and for a `per_page` above 5 000 (or a
   page, per_page or year that is not a positive number); 404 for unknown paths;
 - every municipality in the listing (`GET /v3/municipality`: Riket, the regions and the 290 municipalities
-  of type K, with Kolada's real names read from the shared reference when it is there, invented otherwise),
+  of type K: the data set's list, filled up with invented ones when it is shorter),
   with invented values for the municipalities the data set does not have, so that a query for all
   municipalities answers like Kolada's;
 - the patterns of real data: N07923 is published every second year (odd years only), and Riket has no value
@@ -39,7 +39,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 # Facts: Kolada's list of municipalities (read at test time only, and only if it is there; never copied).
-REFERENCE_MUNICIPALITIES = Path("/work/shared/reference/kolada/municipalities_v3_2026-03.csv")
 MAX_IDS = 25
 MAX_PER_PAGE = 5000
 RIKET = "0000"
@@ -74,8 +73,10 @@ def read_values(path: Path) -> dict[tuple, list[dict]]:
 
 
 def municipality_list(own: dict[str, dict], path: Path | None) -> dict[str, dict]:
-    """Every municipality and region Kolada lists: the real list when the reference file is there, otherwise
-    Riket and 290 invented municipalities of type K; the data set's own entries take precedence."""
+    """Every municipality and region Kolada lists: the list in `path` (a CSV id,title,type) when given, else the
+    data set's own municipalities.json (the example's holds Kolada's whole list) filled up to 290 municipalities
+    of type K with invented ones; the data set's own entries take precedence. (Nothing outside the repository
+    is read: the tests behave the same on every machine.)"""
     listing = {}
     if path is not None and Path(path).exists():
         with open(path, encoding="utf-8") as f:
@@ -106,7 +107,7 @@ def unprocessable(where: list, message: str, given) -> tuple[int, bytes]:
 
 
 class FakeKolada:
-    def __init__(self, dataset: Path, per_page: int = 5000, municipalities: Path | None = REFERENCE_MUNICIPALITIES):
+    def __init__(self, dataset: Path, per_page: int = 5000, municipalities: Path | None = None):
         kdir = Path(dataset) / "kolada"
         self.kpis = {k["id"]: k for k in json.loads((kdir / "kpis.json").read_text(encoding="utf-8"))}
         own = {m["id"]: m for m in json.loads((kdir / "municipalities.json").read_text(encoding="utf-8"))}
