@@ -13,14 +13,20 @@ import datetime
 import difflib
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
-import yaml
+# jsonschema imports every optional format checker it can find. rfc3987_syntax (installed for JupyterLab's
+# jupyter-events) builds a grammar when imported, about 2 s in every kernel and command. The plan's schema
+# checks no IRI formats: an absent module makes jsonschema skip it (unless it was imported already).
+sys.modules.setdefault("rfc3987_syntax", None)
 
-from . import fmt
-from .errors import PlanError, raise_all
+import jsonschema  # noqa: E402
+import yaml  # noqa: E402
+
+from . import fmt  # noqa: E402
+from .errors import PlanError, raise_all  # noqa: E402
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "plan.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
