@@ -26,7 +26,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import book, execute, fmt, manifest, pdf, results, swap
+from . import book, execute, fingerprint, fmt, manifest, pdf, results, swap
+from . import cache as cache_keys
+from .cache import NotebookCache
 from .commentary import chapter_text, commentary_path, load_commentary
 from .constants import CHAPTER_DIR, OVERVIEW
 from .inputs import Inputs, paths, resolve
@@ -37,6 +39,9 @@ from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
 QUIET = "FOLLOWUP_QUIET"  # set during a quiet build: the workers announce nothing
+# Set during a build without the cache (`make verify`, --no-cache): every notebook in a kernel of its own. By
+# default a worker keeps its kernel for its next notebook (followup.execute), with identical outputs.
+FRESH_KERNELS = "FOLLOWUP_FRESH_KERNELS"
 log = logging.getLogger(__name__)
 
 
@@ -49,14 +54,20 @@ def build(
     git: dict | None = None,
     wait: bool = False,
     quiet: bool = False,
+    use_cache: bool = True,
 ) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder.
     `git` is the commit the report states it was built from (verify passes the recorded one). One run at a
-    time: with `wait`, wait for a run in progress instead of refusing. `quiet`: no progress lines."""
+    time: with `wait`, wait for a run in progress instead of refusing. `quiet`: no progress lines.
+    `use_cache=False` executes every notebook and builds the book from nothing, reading and writing no cache
+    (what `make verify` and `--no-cache` do)."""
     repo = Path(repo)
     with RunLock(repo, "report build", wait), _quiet(quiet):
         recover(repo)
-        return _build(repo, year, areas, jobs, with_pdf, git)
+        try:
+            return _build(repo, year, areas, jobs, with_pdf, git, use_cache)
+        finally:
+            os.environ.pop(FRESH_KERNELS, None)
 
 
 @contextlib.contextmanager
@@ -75,7 +86,7 @@ def _quiet(quiet: bool):
             os.environ.pop(QUIET, None)
 
 
-def _build(repo: Path, year, areas, jobs, with_pdf: bool, git) -> Path:
+def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool) -> Path:
     started = time.monotonic()
     inputs = resolve(repo, year, areas)
     os.environ.update(execute.kernel_environment(inputs.data.retrieved))
@@ -87,8 +98,12 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git) -> Path:
     stage.mkdir()
     os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
     try:
-        out = _run(inputs, stage, jobs, with_pdf, git)
+        cache = NotebookCache(p["cache"] if use_cache else None)
+        if not use_cache:
+            os.environ[FRESH_KERNELS] = "1"
+        out, keys = _run(inputs, stage, jobs, with_pdf, git, cache)
         swap.replace_dir(out, p["build"])
+        cache.record_build(keys)
     except KeyboardInterrupt:
         kill_run_processes(stage.name)
         swap.recover(p["build"])  # in case the interrupt came between the two renames of the swap
@@ -109,12 +124,13 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git) -> Path:
     return p["build"]
 
 
-def _run(inputs: Inputs, stage: Path, jobs: int | None, with_pdf: bool, git: dict | None) -> Path:
-    """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
+def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, cache: NotebookCache) -> tuple:
+    """Every step of a run inside its staging folder; returns the folder that becomes _build/ and the cache
+    keys it used."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
-    docs = execute_notebooks(inputs, stage, jobs)
+    docs, notebooks = execute_notebooks(inputs, stage, jobs, cache, recorded)
     warn_missing_actions(inputs, docs)
     for title, supplier in book.missing_deliveries(docs, inputs.plan, inputs.year):
         log.warning(
@@ -151,40 +167,75 @@ def _run(inputs: Inputs, stage: Path, jobs: int | None, with_pdf: bool, git: dic
         "retrieved": inputs.data.retrieved,
         "snapshot": inputs.data.snapshot_id,
     }
-    manifest.write(manifest.make(out, recorded, parameters, data, git), out / "manifest.json")
-    return out
+    m = manifest.make(out, recorded, parameters, data, git)
+    m["fingerprint"] = fingerprint.of_code()
+    m["notebooks"] = notebooks
+    manifest.write(m, out / "manifest.json")
+    executed = [name for name, r in notebooks.items() if not r["reused"]]
+    log.info(f"notebooks: {len(executed)} executed, {len(notebooks) - len(executed)} reused from the cache")
+    return out, [r["key"] for r in notebooks.values()]
 
 
-def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None) -> dict[str, dict]:
-    """Execute the goal areas' notebooks (in parallel), then the overview; return their documents."""
+def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: NotebookCache, recorded: dict) -> tuple:
+    """Execute the goal areas' notebooks whose key is not in the cache (in parallel), then the overview if
+    its key changed; reuse the others. Returns the documents and, per notebook, its key and whether it was
+    reused. Each notebook runs in a folder of its own (nb/<name>/); the folders are then merged into the
+    book's chapters/ and the commentary is filled in."""
     src = stage / "inputs"
     rendered = stage / "rendered"
     rendered.mkdir()
-    data_dir = f"../../inputs/{inputs.data_root}"
     common = {
         "report_year": inputs.year,
         "municipality": inputs.plan.municipality.id,
-        "data_dir": data_dir,
+        "data_dir": f"../../inputs/{inputs.data_root}",
         "plan_path": "../../inputs/data/plan.yml",
         "commentary_dir": "../../inputs/book/commentary",
         "results_dir": "../../results",
         "book_output": True,
     }
-    area_jobs = []
+    fp = fingerprint.of_code()
+    record, area_jobs = {}, []
     for slug in inputs.slugs:
-        nb = render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug))
-        nbformat.write(nb, rendered / f"{slug}.ipynb")
-        area_jobs.append(_job(stage, slug, rendered / f"{slug}.ipynb", {**common, "goal_area": slug}))
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(area_jobs)))
-    log.info(f"executing {len(area_jobs)} goal-area notebooks with {workers} worker(s), then the overview")
-    execute.execute_all(area_jobs, workers)
+        nb = rendered / f"{slug}.ipynb"
+        nbformat.write(render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug)), nb)
+        parameters = {**common, "goal_area": slug}
+        key = cache_keys.area_key(inputs, slug, nb, parameters, src, fp)
+        reused = cache.restore(key, stage / "nb" / slug, stage / "results" / f"{slug}.json")
+        record[slug] = {"key": key, "reused": reused}
+        if not reused:
+            area_jobs.append(_job(stage, slug, nb, parameters))
+    _execute(area_jobs, jobs, record, cache, stage)
     docs = read_results(stage / "results", inputs)
+    overview = src / "notebooks" / "overview.ipynb"
+    key = cache_keys.overview_key(
+        overview, common, recorded, inputs.data_root, {s: stage / "results" / f"{s}.json" for s in docs}, fp
+    )
+    reused = cache.restore(key, stage / "nb" / OVERVIEW)
+    record[OVERVIEW] = {"key": key, "reused": reused}
+    _execute([] if reused else [_job(stage, OVERVIEW, overview, common)], 1, record, cache, stage)
+    chapters = stage / "book" / CHAPTER_DIR
+    for name in [*inputs.slugs, OVERVIEW]:
+        shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
     for slug, doc in docs.items():  # the commentary, now that the verdict is known
         c = load_commentary(src / "book" / "commentary", inputs.year, slug)
         text = chapter_text(c, inputs.year, doc["goal_area"]["commentary"]["missing_actions"])
-        fill_commentary(stage / "book" / CHAPTER_DIR / f"{slug}.ipynb", text)
-    execute.execute_all([_job(stage, OVERVIEW, src / "notebooks" / "overview.ipynb", common)], 1)
-    return docs
+        fill_commentary(chapters / f"{slug}.ipynb", text)
+    return docs, record
+
+
+def _execute(jobs: list[dict], workers: int | None, record: dict, cache: NotebookCache, stage: Path) -> None:
+    """Execute these notebooks and put each into the cache as soon as it has run."""
+    if not jobs:
+        return
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    reused = sum(r["reused"] for r in record.values())
+    log.info(f"executing {len(jobs)} notebook(s) with {workers} worker(s); {reused} reused from the cache")
+
+    def done(name: str) -> None:
+        result = stage / "results" / f"{name}.json"
+        cache.store(record[name]["key"], stage / "nb" / name, result if result.exists() else None)
+
+    execute.execute_all(jobs, workers, on_done=done, reused=reused)
 
 
 def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
@@ -193,15 +244,17 @@ def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
 
 
 def _job(stage: Path, name: str, notebook: Path, parameters: dict) -> dict:
-    chapters = stage / "book" / CHAPTER_DIR
+    folder = stage / "nb" / name  # at the depth of chapters/: the parameters' relative paths hold in both
+    folder.mkdir(parents=True, exist_ok=True)
     return {
         "name": name,
         "input": str(notebook),
         "parameters": parameters,
-        "output": str(chapters / f"{name}.ipynb"),
-        "cwd": str(chapters),
+        "output": str(folder / f"{name}.ipynb"),
+        "cwd": str(folder),
         "log": str(stage / "kernels.log"),
         "announce": not os.environ.get(QUIET),
+        "reuse": not os.environ.get(FRESH_KERNELS),
     }
 
 

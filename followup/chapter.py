@@ -153,14 +153,14 @@ def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
     parts = []
     if kolada:
         what = "exempeldata i Koladas format" if ctx.data.is_example else "Kolada"
-        parts.append(
-            f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}, ögonblicksbild {ctx.data.snapshot_id}"
-        )
+        parts.append(f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}")
     if local:
         if ctx.data.local_delivered:
-            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv, {ctx.data.local_id}")
+            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv")
         else:
             parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) har inte levererats")
+    # The rows it read, not the whole snapshot: a change to another goal area's data leaves this chapter as it was.
+    parts.append(f"radernas kontrollsumma {ctx.data.rows_digest(i.id for i in indicators)}")
     digest = sha256_file(path)[:16]
     return (
         f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "

@@ -64,6 +64,7 @@ from pandas.api.types import union_categoricals
 
 from .constants import NOT_DELIVERED
 from .errors import DataError, PlanError, raise_all
+from .layout import choose_root, sha256_file  # noqa: F401 (re-exported: many callers read them here)
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,52 @@ class Dataset:
         if not self.local_delivered:
             return ""
         return sha256_file(self.root / "local" / "manifest.json")[:12]
+
+    def rows_text(self, indicators) -> str:
+        """The rows an analysis of these indicators reads, as CSV text: their values for every municipality
+        of the data set (the municipality, Riket, the peers; with statuses) and for all municipalities.
+        Where a row came from (file, line) is left out: moving a row does not change what is read."""
+        ids = sorted(set(indicators))
+        parts = []
+        for table in (self.values, self.all_values):
+            rows = table[table["indicator"].isin(ids)]
+            rows = rows[[c for c in rows.columns if c not in ("file", "line")]]
+            parts.append(rows.to_csv(index=False, lineterminator="\n"))
+        return "\n".join(parts)
+
+    def rows_digest(self, indicators) -> str:
+        """The first 12 hex digits of the sha256 of `rows_text`: what a chapter's provenance names (a
+        change to another goal area's rows does not change it)."""
+        key = ("rows", tuple(sorted(set(indicators))))
+        if key not in self._cache:
+            self._cache[key] = hashlib.sha256(self.rows_text(indicators).encode("utf-8")).hexdigest()[:12]
+        return self._cache[key]
+
+    def facts_for(self, indicators) -> dict:
+        """Everything of the data set an analysis of these indicators can read (the key of a goal area's
+        executed notebook, followup.cache): their rows, their metadata, local sources and recorded changes,
+        and the facts of the whole set (municipalities, groups, years, where it came from and when), but not
+        other indicators' rows, the files' hashes or the time the local data were sealed."""
+        ids = set(indicators)
+
+        def concerns(item) -> bool:
+            return not isinstance(item, dict) or "kpi" not in item or item["kpi"] in ids
+
+        changes = {
+            k: [i for i in v if concerns(i)] if isinstance(v, list) else v for k, v in sorted(self.changes.items())
+        }
+        return {
+            "rows": hashlib.sha256(self.rows_text(ids).encode("utf-8")).hexdigest(),
+            "kpis": {k: self.kpis[k] for k in sorted(ids) if k in self.kpis},
+            "local_sources": {k: self.local_sources[k] for k in sorted(ids) if k in self.local_sources},
+            "changes": changes,
+            "municipalities": self.municipalities,
+            "groups": self.groups,
+            "years": list(self.years),
+            "kolada": {k: v for k, v in self.kolada_manifest.items() if k != "files"},
+            "local": {k: v for k, v in self.local_manifest.items() if k not in ("files", "retrieved")},
+            "local_delivered": self.local_delivered,
+        }
 
     @property
     def removed_kpis(self) -> set[str]:
@@ -288,14 +335,6 @@ class _Index:
         return pd.DataFrame(out, copy=False)  # fresh arrays; columns= would reindex (4 times slower)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def csv_text(rows: list[dict], columns: list[str]) -> str:
     """Rows as CSV text in the data format: UTF-8, comma-separated, "\n" line ends."""
     buf = io.StringIO()
@@ -338,14 +377,6 @@ def write_manifest(
     tmp = folder / ".manifest.json.tmp"
     tmp.write_text(json_text(manifest), encoding="utf-8", newline="\n")
     tmp.replace(folder / "manifest.json")
-
-
-def choose_root(data_dir: Path) -> Path:
-    """The data set a build reads: the real snapshot (data/) if it exists, else the example (data/example/)."""
-    data_dir = Path(data_dir)
-    if (data_dir / "kolada" / "manifest.json").exists():
-        return data_dir
-    return data_dir / "example"
 
 
 def _read_json(path: Path, where: str = ""):

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -60,27 +62,80 @@ def _failure(job: dict, exc: Exception) -> BuildError:
     return BuildError(f"goal area {job['name']}: {type(exc).__name__}: {exc}")
 
 
-def _run_once(job: dict) -> None:
-    import papermill as pm
-    from jupyter_client.manager import AsyncKernelManager
+# This worker's kernel, kept for the next notebook it runs (see `_kernel`).
+_KERNEL: dict = {}
+# Run in a kept kernel before its next notebook: a clean namespace and the notebook's working folder, as a
+# fresh kernel would have. (Imports stay loaded, which is the point; the notebooks set their own options.)
+RESET = """\
+get_ipython().run_line_magic("reset", "-f")
+import os as _os, matplotlib.pyplot as _plt
+_os.chdir({cwd!r})
+_plt.close("all")
+del _os, _plt
+"""
 
-    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
-        pm.execute_notebook(
-            job["input"],
-            job["output"],
-            parameters=job["parameters"],
-            cwd=job["cwd"],
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            km=km,
-        )
+
+def _kernel(reuse: bool):
+    """A kernel manager for the next notebook: this worker's kept kernel when `reuse` and it is alive (its
+    namespace reset), else a new one that papermill starts (in the notebook's folder)."""
+    from jupyter_client.manager import KernelManager
+
+    km = _KERNEL.get("km")
+    if reuse and km is not None and km.is_alive():
+        return km
+    _shutdown()
+    sockets = tempfile.mkdtemp(prefix="kernel-")  # IPC sockets: no TCP ports for parallel kernels to race for
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    _KERNEL.update(km=km, sockets=sockets)
+    if not _KERNEL.get("finalizer"):  # the pool's workers end through multiprocessing's finalizers
+        _KERNEL["finalizer"] = multiprocessing.util.Finalize(None, _shutdown, exitpriority=10)
+    return km
+
+
+def _shutdown() -> None:
+    km, sockets = _KERNEL.pop("km", None), _KERNEL.pop("sockets", None)
+    if km is not None and km.has_kernel:
+        km.shutdown_kernel(now=True)
+    if sockets:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _reset(km, cwd: str) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(RESET.format(cwd=cwd), silent=True, store_history=False, timeout=60)
+    finally:
+        kc.stop_channels()
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"resetting the kernel failed: {reply['content'].get('evalue')}")
+
+
+def _run_once(job: dict, reuse: bool) -> None:
+    import papermill as pm
+
+    km = _kernel(reuse)
+    if km.has_kernel:
+        _reset(km, job["cwd"])
+    pm.execute_notebook(
+        job["input"],
+        job["output"],
+        parameters=job["parameters"],
+        cwd=job["cwd"],
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        km=km,
+    )
+    if not reuse:
+        _shutdown()
 
 
 def run_job(job: dict) -> tuple[str, float]:
-    """Run one notebook with papermill (in a worker process). Returns (name, seconds)."""
+    """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
+    the worker's kernel is kept for its next notebook (its namespace reset in between)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
     # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
     with open(job["log"], "ab") as log_file:
@@ -90,23 +145,33 @@ def run_job(job: dict) -> tuple[str, float]:
     start = time.monotonic()
     for attempt in (1, 2):
         try:
-            _run_once(job)
+            _run_once(job, job.get("reuse", False))
             break
         except RuntimeError as exc:
+            _shutdown()  # a failed notebook leaves no kernel behind to be reused
             if attempt == 1 and "before replying to kernel_info" in str(exc):
                 continue  # a kernel that dies while starting is started once more
             raise _failure(job, exc) from None
         except Exception as exc:  # a failing cell, a kernel that died, an unreadable notebook, ...
+            _shutdown()
             raise _failure(job, exc) from None
     tidy_executed(Path(job["output"]))
     return job["name"], time.monotonic() - start
 
 
-def execute_all(jobs: list[dict], workers: int) -> None:
-    """Execute the notebooks in parallel; the first failure (or Ctrl-C) stops the run at once."""
+def execute_all(jobs: list[dict], workers: int, on_done=None, reused: int = 0) -> None:
+    """Execute the notebooks in parallel; the first failure (or Ctrl-C) stops the run at once. `on_done(name)`
+    is called in this process as each notebook finishes. On a terminal a progress bar counts the notebooks
+    (`reused`: how many the caller took from the cache); elsewhere each finished notebook gets a line."""
+    from tqdm import tqdm
+
     # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
     # (a forked worker would hold the run lock after this process was killed).
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=None, leave=False)
+    if not bar.disable:
+        jobs = [{**job, "announce": False} for job in jobs]
+        bar.set_postfix_str(f"{reused} reused from the cache")
     try:
         futures = {pool.submit(run_job, job): job["name"] for job in jobs}
         pending = set(futures)
@@ -116,9 +181,15 @@ def execute_all(jobs: list[dict], workers: int) -> None:
                 if f.exception() is not None:
                     raise f.exception()
                 name, secs = f.result()
-                log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
+                if on_done is not None:
+                    on_done(name)
+                bar.update()
+                if bar.disable:
+                    log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
     except BaseException:
+        bar.close()
         # Do not wait for the notebooks still running: the caller stops every process of the run.
         pool.shutdown(wait=False, cancel_futures=True)
         raise
+    bar.close()
     pool.shutdown()

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from . import toc
 from .commentary import load_commentary
-from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
+from .data import Dataset, check_plan_against_data, load_dataset, with_data_breaks
 from .errors import FollowupError
+from .layout import CONFIG_FILES, choose_root, paths, sha256_file  # noqa: F401 (re-exported)
+from .layout import input_files as files
 from .notebooks import check_parameters
 from .plan import Plan, load_plan
-
-CONFIG_FILES = ("_config.yml", "_toc.yml")
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,6 @@ class Inputs:
     def data_root(self) -> str:
         """The data set's folder, relative to the repository (data or data/example)."""
         return self.data.root.relative_to(self.repo).as_posix()
-
-
-def paths(repo: Path) -> dict[str, Path]:
-    return {
-        "plan": repo / "data" / "plan.yml",
-        "data": repo / "data",
-        "template": repo / "notebooks" / "goal_area.ipynb",
-        "overview": repo / "notebooks" / "overview.ipynb",
-        "config": repo / "_config.yml",
-        "toc": repo / "_toc.yml",
-        "pages": repo / "book",
-        "commentary": repo / "book" / "commentary",
-        "build": repo / "_build",
-        "staging": repo / ".staging",
-    }
 
 
 def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None) -> Inputs:
@@ -77,25 +62,6 @@ def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None)
     for slug in slugs:
         load_commentary(p["commentary"], year, slug)  # validates its front matter
     return Inputs(repo, plan, ds, year, slugs)
-
-
-def files(repo: Path, data_root: Path, year: int, slugs: list[str]) -> list[str]:
-    """Every file a build reads, relative to the repository: the one list of a build's inputs."""
-    out = ["data/plan.yml", "data/plan.schema.json", *CONFIG_FILES]
-    out += sorted(p.relative_to(repo).as_posix() for p in (repo / "notebooks").glob("*.ipynb"))
-    out += sorted(
-        p.relative_to(repo).as_posix()
-        for p in (repo / "book").rglob("*")
-        if p.is_file() and "commentary" not in p.relative_to(repo / "book").parts
-    )
-    for part in ("kolada", "local"):  # a draft before the local data arrives has no local/
-        if (data_root / part).is_dir():
-            out += sorted(p.relative_to(repo).as_posix() for p in (data_root / part).iterdir() if p.is_file())
-    for slug in slugs:
-        c = repo / "book" / "commentary" / str(year) / f"{slug}.md"
-        if c.exists():
-            out.append(c.relative_to(repo).as_posix())
-    return out
 
 
 def of(inputs: Inputs) -> list[str]:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .data import sha256_file
+from .fingerprint import git_info  # noqa: F401 (re-exported)
+from .layout import sha256_file
 
 FORMAT = "borlange-followup-build"
 NOT_ARCHIVED = ("html/", "tables/")  # published with the website, not copied into reports/<year>/
@@ -34,20 +34,6 @@ def pdf_content_sha256(path: Path) -> str:
         h.update((page.extract_text() or "").encode("utf-8"))
         h.update(b"\f")
     return h.hexdigest()
-
-
-def git_info(repo: Path) -> dict:
-    def git(*args):
-        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
-
-    try:
-        head = git("rev-parse", "HEAD")
-    except FileNotFoundError:
-        return {"commit": None, "clean": None}
-    if head.returncode != 0:
-        return {"commit": None, "clean": None}
-    status = git("status", "--porcelain")
-    return {"commit": head.stdout.strip(), "clean": status.returncode == 0 and not status.stdout.strip()}
 
 
 def environment() -> dict:

@@ -92,9 +92,18 @@ def check_parameters(notebook: Path, kind: str) -> None:
 
 
 def tidy_executed(path: Path) -> None:
-    """Hide the parameter cells and drop run-specific metadata from an executed notebook, in place."""
+    """Hide the parameter cells and drop run-specific metadata from an executed notebook, in place; number
+    the executed cells from 1."""
     nb = nbformat.read(path, as_version=4)
+    count = 0
     for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count") is not None:
+            # Numbered from 1 as in a fresh kernel (a kept kernel counts on from its last notebook).
+            count += 1
+            cell.execution_count = count
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output["execution_count"] = count
         tags = cell.metadata.get("tags", [])
         if ("injected-parameters" in tags or "parameters" in tags) and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]

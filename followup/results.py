@@ -37,7 +37,8 @@ from .plan import Indicator, Plan
 
 DOCUMENT_FORMAT = "borlange-followup-area-results"
 RESULTS_FORMAT = "borlange-followup-results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the results file's (resultat-<year>.json)
+DOCUMENT_VERSION = 2  # a goal area's document's; 2: "data" names the rows the area read, not the snapshot
 RESULT_COLUMNS = [
     "goal_area",
     "indicator",
@@ -166,14 +167,13 @@ def area_document(ds: Dataset, plan: Plan, slug: str, year: int, commentary_dir:
     goal = assessment.roll_up(area, verdicts, c.override, c.justification)
     return {
         "format": DOCUMENT_FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": DOCUMENT_VERSION,
         "report_year": year,
         "municipality": plan.municipality.id,
         "data": {
             "source": "example" if ds.is_example else "kolada",
             "retrieved": ds.retrieved,
-            "snapshot": ds.snapshot_id,
-            "local": ds.local_id,
+            "rows": ds.rows_digest(ind.id for ind in area.indicators),  # what the area read (not the snapshot)
         },
         "goal_area": {
             "slug": slug,
@@ -222,8 +222,8 @@ def read_document(path: Path, year: int | None = None) -> dict:
             if isinstance(doc, dict)
             else f"{path}: expected a JSON object"
         )
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise ResultsError(f"{path}: format_version: expected {FORMAT_VERSION}, got {doc.get('format_version')!r}")
+    if doc.get("format_version") != DOCUMENT_VERSION:
+        raise ResultsError(f"{path}: format_version: expected {DOCUMENT_VERSION}, got {doc.get('format_version')!r}")
     if year is not None and doc.get("report_year") != year:
         raise ResultsError(f"{path}: report_year: expected {year}, got {doc.get('report_year')!r}")
     return doc
@@ -235,9 +235,9 @@ def read_documents(results_dir: Path, slugs: list[str], year: int | None = None)
     docs = {slug: read_document(Path(results_dir) / f"{slug}.json", year) for slug in slugs}
     seen = {}
     for slug, doc in docs.items():
-        seen.setdefault((doc["data"]["snapshot"], doc["data"]["local"]), []).append(slug)
+        seen.setdefault((doc["data"]["source"], doc["data"]["retrieved"]), []).append(slug)
     if len(seen) > 1:
-        groups = "; ".join(f"{', '.join(s)}: snapshot {k[0]}, local {k[1]}" for k, s in seen.items())
+        groups = "; ".join(f"{', '.join(s)}: {k[0]} retrieved {k[1]}" for k, s in seen.items())
         raise ResultsError(
             f"{results_dir}: the results documents come from different data sets ({groups}): "
             f"run the goal areas' notebooks again on the same data"

@@ -1,0 +1,116 @@
+"""Fingerprints of what a build depends on besides its input files, and the no-change check of `make report`.
+
+A leaf (standard library only, no pandas, matplotlib or seaborn): `python run_all.py build` calls `unchanged`
+first, and when nothing a build depends on has changed since the last successful build it says so and stops.
+
+What a build depends on: its input files (followup.layout.input_files, hashed), the package's source (`code`),
+the installed environment and the Python version (`environment`), and its parameters (year, goal areas, PDF).
+The manifest of every build records them (`fingerprint`); followup.cache keys each executed notebook with
+the part of them that notebook reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sysconfig
+from pathlib import Path
+
+from .layout import choose_root, input_files, paths, sha256_file
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def code() -> str:
+    """sha256 over the package's Python source (what the notebooks and the build run)."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def environment() -> str:
+    """sha256 over the Python version and the installed distributions with their versions (the names of
+    the site-packages' *.dist-info folders carry both): a package upgraded by hand changes it."""
+    h = hashlib.sha256(f"python {platform.python_version()}\n".encode())
+    seen = set()
+    for key in ("purelib", "platlib"):
+        folder = Path(sysconfig.get_paths()[key])
+        if folder in seen or not folder.is_dir():
+            continue
+        seen.add(folder)
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".dist-info"):
+                h.update(name.encode() + b"\n")
+    return h.hexdigest()
+
+
+def git_info(repo: Path) -> dict:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+
+    try:
+        head = git("rev-parse", "HEAD")
+    except FileNotFoundError:
+        return {"commit": None, "clean": None}
+    if head.returncode != 0:
+        return {"commit": None, "clean": None}
+    status = git("status", "--porcelain")
+    return {"commit": head.stdout.strip(), "clean": status.returncode == 0 and not status.stdout.strip()}
+
+
+def of_code() -> dict:
+    """What the manifest records as `fingerprint` (besides the inputs' hashes, recorded as `inputs`)."""
+    return {"code": code(), "environment": environment()}
+
+
+def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> str | None:
+    """Why the last successful build (_build/manifest.json) is still the report these parameters ask for,
+    as one line; None when something changed (or there is no such build) and a build must run.
+
+    Unchanged means: the same parameters (no year given counts as the recorded year, since with the same
+    data the default year is the same), the same input files with the same hashes (a file added to the list
+    counts as a change), the same package source and environment, and every published file on disk still
+    with its recorded hash. A new git commit that changes none of these refreshes the manifest's commit."""
+    repo = Path(repo)
+    path = paths(repo)["build"] / "manifest.json"
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+        recorded, params, inputs = m["fingerprint"], m["parameters"], m["inputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if year is not None and year != params["year"]:
+        return None
+    if (areas is None and params["areas_subset"]) or (areas is not None and list(areas) != params["areas"]):
+        return None
+    if with_pdf != params["pdf"]:
+        return None
+    data_root = repo / m["data"]["root"]
+    if choose_root(paths(repo)["data"]) != data_root:
+        return None
+    rels = input_files(repo, data_root, params["year"], params["areas"])
+    if sorted(rels) != sorted(inputs) or any(sha256_file(repo / rel) != inputs[rel] for rel in rels):
+        return None
+    if of_code() != recorded:
+        return None
+    build = paths(repo)["build"]
+    for rel, entry in m["outputs"].items():
+        p = build / rel
+        if not p.is_file() or sha256_file(p) != entry["sha256"]:
+            return None
+    git = git_info(repo)
+    note = ""
+    if git != m["git"]:
+        m["git"] = git
+        tmp = path.with_name(f".manifest.json.{os.getpid()}")
+        tmp.write_text(json.dumps(m, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        note = f"; the manifest now names commit {(git['commit'] or 'none')[:12]}"
+    return (
+        f"nothing changed since the last build (inputs, code and environment as recorded in "
+        f"_build/manifest.json): _build/ is up to date{note}. --force rebuilds everything."
+    )
