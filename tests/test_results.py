@@ -22,7 +22,7 @@ def doc(tiny_dataset, tiny_plan, tmp_path):
 
 
 def test_document_holds_every_number_and_verdict(doc):
-    assert doc["format"] == results.DOCUMENT_FORMAT and doc["format_version"] == 1
+    assert doc["format"] == results.DOCUMENT_FORMAT and doc["format_version"] == 2
     assert doc["report_year"] == 2024 and doc["goal_area"]["slug"] == "skolan"
     share, count, local = doc["indicators"]
     assert share["latest"] == {"year": 2024, "value": 51.0, "status": ""}
@@ -47,7 +47,7 @@ def test_written_document_reads_back(doc, tmp_path):
     "edit, message",
     [
         (lambda d: d.update(format="something-else"), "format: expected 'borlange-followup-area-results'"),
-        (lambda d: d.update(format_version=2), "format_version: expected 1, got 2"),
+        (lambda d: d.update(format_version=1), "format_version: expected 2, got 1"),
         (lambda d: d.update(report_year=2023), "report_year: expected 2024, got 2023"),
     ],
 )
