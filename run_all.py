@@ -26,11 +26,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from followup.build import REPO, build
-from followup.data import seal_local
+# Only light modules here: `build` first checks whether anything changed, without pandas or matplotlib.
+from followup.constants import DEFAULT_BASE_URL
 from followup.errors import FollowupError
-from followup.kolada import DEFAULT_BASE_URL
 from followup.runs import RunLock
+
+REPO = Path(__file__).resolve().parent
 
 log = logging.getLogger("followup.cli")
 
@@ -61,6 +62,17 @@ def parser() -> argparse.ArgumentParser:
         "--no-pdf", dest="pdf", action="store_false", help="build the website only, without the PDF (quicker)"
     )
     b.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild even if nothing changed, and execute every notebook again (the cache's entries are renewed)",
+    )
+    b.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="build from nothing, as make verify does: every notebook in a fresh kernel, no cache read or written",
+    )
+    b.add_argument(
         "--project",
         type=Path,
         default=REPO,
@@ -81,7 +93,9 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("manifest", nargs="?", type=Path, help="a build manifest (default: _build/manifest.json)")
     v.add_argument("--quick", action="store_true", help="only check the recorded hashes; do not re-execute")
     v.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
-    cl = sub.add_parser("clean", help="remove _build/ and the staging folders (not while a run is going on)")
+    cl = sub.add_parser(
+        "clean", help="remove _build/, the cache (.cache/) and the staging folders (not while a run is going on)"
+    )
     cl.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     pub = sub.add_parser("publish", help="archive the built report in reports/<year>/ for committing")
     pub.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
@@ -120,6 +134,8 @@ def _local(args) -> int:
     """Check data/local/values.csv and seal it; without the file (a new snapshot), create it to fill in."""
     project = args.project.resolve()
     folder = project / "data" / "local"
+    from followup.data import seal_local
+
     with RunLock(project, "check of the local data"):
         existed = (folder / "values.csv").exists()
         n = seal_local(folder, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), project / "data" / "plan.yml")
@@ -137,15 +153,35 @@ def _clean(args) -> int:
     project = args.project.resolve()
     with RunLock(project, "clean"):
         shutil.rmtree(project / "_build", ignore_errors=True)
+        shutil.rmtree(project / ".cache", ignore_errors=True)
         for path in (project / ".staging").glob("*"):
             if path.name != "run.lock":
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
-    log.info("removed _build/ and the staging folders")
+    log.info("removed _build/, the cache (.cache/) and the staging folders")
     return 0
 
 
 def _build(args) -> int:
-    build(args.project.resolve(), year=args.year, areas=args.areas, jobs=args.jobs, with_pdf=args.pdf, wait=args.wait)
+    project = args.project.resolve()
+    if args.cache and not args.force:
+        from followup.fingerprint import unchanged
+
+        reason = unchanged(project, args.year, args.areas, args.pdf)
+        if reason is not None:
+            log.info(reason)
+            return 0
+    from followup.build import build
+
+    build(
+        project,
+        year=args.year,
+        areas=args.areas,
+        jobs=args.jobs,
+        with_pdf=args.pdf,
+        wait=args.wait,
+        use_cache=args.cache,
+        force=args.force,
+    )
     return 0
 
 

@@ -7,11 +7,13 @@ its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import string
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -189,11 +191,13 @@ def appendix_substitutions(
     }
 
 
-def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None = None) -> None:
-    """The staged _config.yml: the committed one with this build's title, substitutions and banner."""
+def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
+    """The staged _config.yml: the committed one with this build's title and, for example data, banner. It
+    carries no per-build facts (they are written into the pages, `fill_pages`): a changed configuration
+    would make Sphinx read every page again."""
     config = yaml.safe_load(src.read_text(encoding="utf-8"))
     config["title"] = report_title(inputs)
-    config.setdefault("parse", {})["myst_substitutions"] = {**substitutions(inputs), "pdf_link": "", **(extra or {})}
+    config.setdefault("parse", {})["myst_substitutions"] = {}
     options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
     if inputs.data.is_example:
         options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."
@@ -202,17 +206,101 @@ def write_book_config(inputs: Inputs, src: Path, dest: Path, extra: dict | None 
     dest.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+SUBSTITUTION = re.compile(r"\{\{(.+?)\}\}")
+
+
+def fill_pages(book: Path, values: dict[str, str]) -> None:
+    """Write this build's facts into the book's Markdown pages, in place: each `{{ name }}` (or `{{ name |
+    filter }}`, as MyST's substitutions) is rendered with Jinja. An unknown name is an error."""
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    for page in sorted(book.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+
+        def one(match, page=page):
+            try:
+                return env.from_string("{{" + match.group(1) + "}}").render(values)
+            except jinja2.TemplateError as exc:
+                raise BuildError(f"{page.name}: {{{{{match.group(1)}}}}}: {exc}") from None
+
+        filled = SUBSTITUTION.sub(one, text)
+        if filled != text:
+            page.write_text(filled, encoding="utf-8")
+
+
+def sync(src: Path, dest: Path) -> int:
+    """Make dest/ hold exactly src/'s files (dest/_build/, Sphinx's state and output, is kept). A file whose
+    bytes are unchanged keeps its time; a new or changed one is written now, so Sphinx, which judges a page
+    by its time, reads it again (a copy with an older time would be skipped). Returns the files written."""
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = {p.relative_to(src) for p in src.rglob("*") if p.is_file()}
+    written = 0
+    for rel in sorted(wanted):
+        target = dest / rel
+        data = (src / rel).read_bytes()
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        os.utime(target)  # now, whatever time the source had
+        written += 1
+    for path in sorted(dest.rglob("*"), reverse=True):
+        rel = path.relative_to(dest)
+        if rel.parts[0] == "_build":
+            continue
+        if path.is_file() and rel not in wanted:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return written
+
+
+def _command(book: Path, builder: str) -> list[str]:
+    cli = [sys.executable, "-m", "followup.jupyter_book_cli"]  # jupyter-book, started 2 s quicker
+    return [*cli, "build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
+
+
+def _failed(book: Path, builder: str, output: str) -> BuildError:
+    # Start the next build of this book from nothing rather than from a state a failed build left.
+    shutil.rmtree(book / "_build", ignore_errors=True)
+    out = ANSI.sub("", output)
+    lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
+    shown = (lines or out.splitlines()[-20:])[:40]
+    return BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
+
+
 def jupyter_book(book: Path, builder: str) -> Path:
-    """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build."""
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build. Sphinx
+    keeps its state in book/_build/: a page whose file did not change is not read again."""
+    result = subprocess.run(_command(book, builder), capture_output=True, text=True)
     if result.returncode != 0:
-        out = ANSI.sub("", result.stdout + result.stderr)
-        lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
-        shown = (lines or out.splitlines()[-20:])[:40]
-        raise BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
+        raise _failed(book, builder, result.stdout + result.stderr)
     return book / "_build" / builder
+
+
+class Background:
+    """A jupyter-book build running beside the rest of the run (the website while the PDF is printed)."""
+
+    def __init__(self, book: Path, builder: str):
+        self.book, self.builder = book, builder
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(_command(book, builder), stdout=self.log, stderr=subprocess.STDOUT)
+
+    def result(self) -> Path:
+        code = self.proc.wait()
+        self.log.seek(0)
+        output = self.log.read().decode("utf-8", "replace")
+        self.log.close()
+        if code != 0:
+            raise _failed(self.book, self.builder, output)
+        return self.book / "_build" / self.builder
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
 
 
 def print_css(inputs: Inputs, template: Path) -> str:

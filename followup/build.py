@@ -17,6 +17,7 @@ its staging folder for inspection.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -31,9 +32,11 @@ from . import cache as cache_keys
 from .cache import NotebookCache
 from .commentary import chapter_text, commentary_path, load_commentary
 from .constants import CHAPTER_DIR, OVERVIEW
+from .errors import BuildError
 from .inputs import Inputs, paths, resolve
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
+from .layout import sha256_file
 from .notebooks import fill_commentary, render_template
 from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
@@ -55,17 +58,19 @@ def build(
     wait: bool = False,
     quiet: bool = False,
     use_cache: bool = True,
+    force: bool = False,
 ) -> Path:
     """Validate, execute, assemble and publish the report. Returns the published _build/ folder.
     `git` is the commit the report states it was built from (verify passes the recorded one). One run at a
     time: with `wait`, wait for a run in progress instead of refusing. `quiet`: no progress lines.
     `use_cache=False` executes every notebook and builds the book from nothing, reading and writing no cache
-    (what `make verify` and `--no-cache` do)."""
+    (what `make verify` and `--no-cache` do). `force`: execute every notebook and build the book from nothing,
+    renewing the cache's entries."""
     repo = Path(repo)
     with RunLock(repo, "report build", wait), _quiet(quiet):
         recover(repo)
         try:
-            return _build(repo, year, areas, jobs, with_pdf, git, use_cache)
+            return _build(repo, year, areas, jobs, with_pdf, git, use_cache, force)
         finally:
             os.environ.pop(FRESH_KERNELS, None)
 
@@ -86,7 +91,7 @@ def _quiet(quiet: bool):
             os.environ.pop(QUIET, None)
 
 
-def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool) -> Path:
+def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, force: bool) -> Path:
     started = time.monotonic()
     inputs = resolve(repo, year, areas)
     os.environ.update(execute.kernel_environment(inputs.data.retrieved))
@@ -98,7 +103,9 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool) 
     stage.mkdir()
     os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
     try:
-        cache = NotebookCache(p["cache"] if use_cache else None)
+        cache = NotebookCache(p["cache"] if use_cache else None, read=not force)
+        if force:
+            shutil.rmtree(p["cache"] / "book", ignore_errors=True)
         if not use_cache:
             os.environ[FRESH_KERNELS] = "1"
         out, keys = _run(inputs, stage, jobs, with_pdf, git, cache)
@@ -148,13 +155,11 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
     for path in files.values():
         shutil.copy2(path, book_dir / "filer" / path.name)  # the website links them as downloads
     git = git or manifest.git_info(inputs.repo)
-    extra = book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git)
-    if with_pdf:
-        extra["pdf_link"] = make_pdf(inputs, book_dir, out, extra, epoch)
-    extra["downloads"] = "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values())
-    book.write_book_config(inputs, stage / "inputs" / "_config.yml", book_dir / "_config.yml", extra=extra)
-    log.info("building the website (jupyter-book)")
-    book.jupyter_book(book_dir, "html").rename(out / "html")
+    values = {
+        **book.substitutions(inputs),
+        **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
+    }
+    pdf_content = _books(inputs, stage, out, cache, values, files, with_pdf, epoch)
     parameters = {
         "year": inputs.year,
         "areas": list(inputs.slugs),
@@ -167,7 +172,7 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
         "retrieved": inputs.data.retrieved,
         "snapshot": inputs.data.snapshot_id,
     }
-    m = manifest.make(out, recorded, parameters, data, git)
+    m = manifest.make(out, recorded, parameters, data, git, pdf_content)
     m["fingerprint"] = fingerprint.of_code()
     m["notebooks"] = notebooks
     manifest.write(m, out / "manifest.json")
@@ -204,15 +209,16 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
         record[slug] = {"key": key, "reused": reused}
         if not reused:
             area_jobs.append(_job(stage, slug, nb, parameters))
-    _execute(area_jobs, jobs, record, cache, stage)
-    docs = read_results(stage / "results", inputs)
-    overview = src / "notebooks" / "overview.ipynb"
-    key = cache_keys.overview_key(
-        overview, common, recorded, inputs.data_root, {s: stage / "results" / f"{s}.json" for s in docs}, fp
-    )
-    reused = cache.restore(key, stage / "nb" / OVERVIEW)
-    record[OVERVIEW] = {"key": key, "reused": reused}
-    _execute([] if reused else [_job(stage, OVERVIEW, overview, common)], 1, record, cache, stage)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
+    with execute.Pool(workers) as pool:
+        _execute(pool, area_jobs, record, cache, stage)
+        docs = read_results(stage / "results", inputs)
+        overview = src / "notebooks" / "overview.ipynb"
+        documents = {s: stage / "results" / f"{s}.json" for s in docs}
+        key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
+        reused = cache.restore(key, stage / "nb" / OVERVIEW)
+        record[OVERVIEW] = {"key": key, "reused": reused}
+        _execute(pool, [] if reused else [_job(stage, OVERVIEW, overview, common)], record, cache, stage)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
@@ -223,19 +229,18 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
     return docs, record
 
 
-def _execute(jobs: list[dict], workers: int | None, record: dict, cache: NotebookCache, stage: Path) -> None:
+def _execute(pool: execute.Pool, jobs: list[dict], record: dict, cache: NotebookCache, stage: Path) -> None:
     """Execute these notebooks and put each into the cache as soon as it has run."""
     if not jobs:
         return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     reused = sum(r["reused"] for r in record.values())
-    log.info(f"executing {len(jobs)} notebook(s) with {workers} worker(s); {reused} reused from the cache")
+    log.info(f"executing {len(jobs)} notebook(s) with {min(pool.workers, len(jobs))} worker(s); {reused} reused")
 
     def done(name: str) -> None:
         result = stage / "results" / f"{name}.json"
         cache.store(record[name]["key"], stage / "nb" / name, result if result.exists() else None)
 
-    execute.execute_all(jobs, workers, on_done=done, reused=reused)
+    pool.run(jobs, on_done=done, reused=reused)
 
 
 def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
@@ -271,18 +276,80 @@ def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
             )
 
 
-def make_pdf(inputs: Inputs, book_dir: Path, out: Path, extra: dict, epoch: int) -> str:
-    """Build the single-page version and print it to PDF; returns the start page's link to it."""
+def _books(
+    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, values: dict, files: dict, with_pdf: bool, epoch: int
+) -> dict[str, str]:
+    """The website and the PDF, built side by side from the assembled book (stage/book/), each in a stable
+    folder of its own (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state
+    between runs and re-reads only the pages that changed. Returns the PDF's text hash by its path under out/."""
+    assembled = stage / "book"
+    books = (cache.root.parent if cache.root is not None else stage) / "book"
+    pdf_name = book.pdf_name(inputs.year)
+    html_values = {
+        **values,
+        "pdf_link": book.pdf_link(inputs) if with_pdf else "",
+        "downloads": "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values()),
+    }
+    if with_pdf:  # the website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`)
+        (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
+    html_src = _variant(assembled, stage / "book-html", books / "html", html_values)
+    log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
+    website = book.Background(html_src, "html")
+    content = {}
+    try:
+        if with_pdf:
+            (assembled / "filer" / pdf_name).unlink()
+            pdf_src = _variant(assembled, stage / "book-pdf", books / "pdf", values)
+            content = make_pdf(inputs, pdf_src, out, epoch, books / "printed" if cache.root is not None else None)
+        html = website.result()
+    finally:
+        website.stop()
+    shutil.copytree(html, out / "html")
+    if with_pdf:
+        _place_pdf(out / "html", out / "pdf" / pdf_name)
+    return content
+
+
+def _variant(assembled: Path, work: Path, stable: Path, values: dict) -> Path:
+    """The assembled book with these facts written into its pages, synced into its stable folder."""
+    shutil.copytree(assembled, work)
+    book.fill_pages(work, values)
+    book.sync(work, stable)
+    return stable
+
+
+def _place_pdf(html: Path, pdf_path: Path) -> None:
+    """Put the printed PDF where the website's download link points (Sphinx names the folder after the
+    file's path, not its content)."""
+    found = list(html.glob(f"_downloads/*/{pdf_path.name}"))
+    if len(found) != 1:
+        raise BuildError(f"the website should offer one {pdf_path.name} to download, found {len(found)}")
+    shutil.copyfile(pdf_path, found[0])
+
+
+def make_pdf(inputs: Inputs, book_dir: Path, out: Path, epoch: int, printed: Path | None) -> dict[str, str]:
+    """Build the single-page version and print it to PDF, unless the same single page was printed before
+    (kept in `printed`, the last three). Returns the PDF's text hash by its path under out/."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    book.write_book_config(inputs, book_dir.parent / "inputs" / "_config.yml", book_dir / "_config.yml", extra=extra)
     single = book.jupyter_book(book_dir, "singlehtml")
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
-    pdf.print_to_pdf(single / "index.html", pdf_path)
-    pdf.finish(
-        pdf_path,
-        book.pdf_headings(inputs),
-        {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title},
-        epoch=epoch,
+    headings = book.pdf_headings(inputs)
+    metadata = {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title}
+    key = cache_keys.digest(
+        {
+            "page": {
+                p.relative_to(single).as_posix(): sha256_file(p) for p in sorted(single.rglob("*")) if p.is_file()
+            },
+            "print": [pdf.CHROMIUM_FLAGS, headings, metadata, epoch],
+        }
     )
-    shutil.copy2(pdf_path, book_dir / "filer" / pdf_path.name)  # the website offers it as a download too
-    return book.pdf_link(inputs)
+    rel = f"pdf/{pdf_path.name}"
+    if printed is not None and cache_keys.restore_file(printed / key, pdf_path):
+        log.info("  the single page has not changed: its PDF is reused")
+        return {rel: json.loads((printed / key / "content.json").read_text(encoding="utf-8"))["content_sha256"]}
+    pdf.print_to_pdf(single / "index.html", pdf_path)
+    pdf.finish(pdf_path, headings, metadata, epoch=epoch)
+    content = manifest.pdf_content_sha256(pdf_path)
+    if printed is not None:
+        cache_keys.store_file(printed / key, pdf_path, {"content_sha256": content})
+    return {rel: content}

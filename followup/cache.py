@@ -92,8 +92,9 @@ def overview_key(
 class NotebookCache:
     """Executed notebooks by key in `root` (None: no cache, every notebook is executed)."""
 
-    def __init__(self, root: Path | None):
+    def __init__(self, root: Path | None, read: bool = True):
         self.root = None if root is None else Path(root) / "notebooks"
+        self.read = read  # False (--force): execute every notebook, and renew the entries
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -101,7 +102,7 @@ class NotebookCache:
     def restore(self, key: str, folder: Path, result: Path | None = None) -> bool:
         """Copy the entry of `key` into `folder` (where the notebook would run) and its results document to
         `result`; False when there is none or it is damaged (then it is removed)."""
-        if self.root is None:
+        if self.root is None or not self.read:
             return False
         entry = self._entry(key)
         try:
@@ -170,3 +171,39 @@ class NotebookCache:
                     shutil.rmtree(entry, ignore_errors=True)
             if not any(bucket.iterdir()):
                 bucket.rmdir()
+
+
+KEEP_FILES = 3
+
+
+def restore_file(entry: Path, dest: Path) -> bool:
+    """Copy the file kept in `entry` (by `store_file`) to dest; False when there is none or it is damaged."""
+    try:
+        meta = json.loads((entry / "content.json").read_text(encoding="utf-8"))
+        kept = entry / meta["name"]
+        ok = sha256_file(kept) == meta["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        if entry.exists():
+            log.warning(f"warning: cache entry {entry} is damaged; it is made again")
+        shutil.rmtree(entry, ignore_errors=True)
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kept, dest)
+    os.utime(entry)
+    return True
+
+
+def store_file(entry: Path, path: Path, facts: dict) -> None:
+    """Keep a copy of a made file (a printed PDF) with facts about it; the newest three entries are kept."""
+    tmp = entry.with_name(f".{entry.name}.new-{os.getpid()}-{time.time_ns()}")
+    tmp.mkdir(parents=True)
+    shutil.copyfile(path, tmp / path.name)
+    meta = {**facts, "name": path.name, "sha256": sha256_file(tmp / path.name)}
+    (tmp / "content.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    shutil.rmtree(entry, ignore_errors=True)
+    tmp.rename(entry)
+    entries = sorted((p for p in entry.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-KEEP_FILES]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -25,3 +25,4 @@ TABLE_DIR = "tables"  # relative to an executed notebook
 NOT_DELIVERED = "ej levererat"  # the status of a local value its supplier has not delivered yet
 
 EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"
+DEFAULT_BASE_URL = "https://api.kolada.se/v3"  # the Kolada API (make fetch; $KOLADA_BASE_URL overrides it)

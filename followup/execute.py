@@ -159,37 +159,53 @@ def run_job(job: dict) -> tuple[str, float]:
     return job["name"], time.monotonic() - start
 
 
-def execute_all(jobs: list[dict], workers: int, on_done=None, reused: int = 0) -> None:
-    """Execute the notebooks in parallel; the first failure (or Ctrl-C) stops the run at once. `on_done(name)`
-    is called in this process as each notebook finishes. On a terminal a progress bar counts the notebooks
-    (`reused`: how many the caller took from the cache); elsewhere each finished notebook gets a line."""
-    from tqdm import tqdm
+class Pool:
+    """Worker processes that execute notebooks, kept for the run (so is each worker's kernel: the overview
+    runs in a kernel the goal areas warmed up). `run` executes a batch; the first failure (or Ctrl-C)
+    stops the run at once, without waiting for the notebooks still running."""
 
-    # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
-    # (a forked worker would hold the run lock after this process was killed).
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=None, leave=False)
-    if not bar.disable:
-        jobs = [{**job, "announce": False} for job in jobs]
-        bar.set_postfix_str(f"{reused} reused from the cache")
-    try:
-        futures = {pool.submit(run_job, job): job["name"] for job in jobs}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in sorted(done, key=lambda f: futures[f]):
-                if f.exception() is not None:
-                    raise f.exception()
-                name, secs = f.result()
-                if on_done is not None:
-                    on_done(name)
-                bar.update()
-                if bar.disable:
-                    log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
-    except BaseException:
-        bar.close()
-        # Do not wait for the notebooks still running: the caller stops every process of the run.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    bar.close()
-    pool.shutdown()
+    def __init__(self, workers: int):
+        # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
+        # (a forked worker would hold the run lock after this process was killed).
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        # After a failure the caller stops every process of the run; do not wait for them here.
+        self.pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
+
+    def run(self, jobs: list[dict], on_done=None, reused: int = 0) -> None:
+        """Execute the notebooks in parallel. `on_done(name)` is called in this process as each finishes. On
+        a terminal a progress bar counts them (`reused`: how many the caller took from the cache);
+        elsewhere each finished notebook gets a line."""
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=None, leave=False)
+        if not bar.disable:
+            jobs = [{**job, "announce": False} for job in jobs]
+            bar.set_postfix_str(f"{reused} reused from the cache")
+        try:
+            futures = {self.pool.submit(run_job, job): job["name"] for job in jobs}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in sorted(done, key=lambda f: futures[f]):
+                    if f.exception() is not None:
+                        raise f.exception()
+                    name, secs = f.result()
+                    if on_done is not None:
+                        on_done(name)
+                    bar.update()
+                    if bar.disable:
+                        log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
+        finally:
+            bar.close()
+
+
+def execute_all(jobs: list[dict], workers: int, on_done=None, reused: int = 0) -> None:
+    """Execute these notebooks in a pool of their own (see Pool.run)."""
+    with Pool(workers) as pool:
+        pool.run(jobs, on_done, reused)

@@ -68,6 +68,14 @@ def of_code() -> dict:
     return {"code": code(), "environment": environment()}
 
 
+def _same_parameters(params: dict, year: int | None, areas: list[str] | None, with_pdf: bool) -> bool:
+    if year is not None and year != params["year"]:
+        return False
+    if (areas is None and params["areas_subset"]) or (areas is not None and list(areas) != params["areas"]):
+        return False
+    return with_pdf == params["pdf"]
+
+
 def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> str | None:
     """Why the last successful build (_build/manifest.json) is still the report these parameters ask for,
     as one line; None when something changed (or there is no such build) and a build must run.
@@ -83,11 +91,7 @@ def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: b
         recorded, params, inputs = m["fingerprint"], m["parameters"], m["inputs"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if year is not None and year != params["year"]:
-        return None
-    if (areas is None and params["areas_subset"]) or (areas is not None and list(areas) != params["areas"]):
-        return None
-    if with_pdf != params["pdf"]:
+    if not _same_parameters(params, year, areas, with_pdf):
         return None
     data_root = repo / m["data"]["root"]
     if choose_root(paths(repo)["data"]) != data_root:

@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 
 import tenacity
 
+from .constants import DEFAULT_BASE_URL  # noqa: F401 (re-exported)
 from .errors import FollowupError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 MAX_IDS = 25
 MAX_PER_PAGE = 5000
 GENDERS = {"T", "K", "M"}

@@ -45,8 +45,9 @@ def environment() -> dict:
     return {"python": platform.python_version(), "packages": dict(sorted(packages.items()))}
 
 
-def output_files(out: Path) -> dict[str, dict]:
-    """The published files that carry content, by their path under _build/."""
+def output_files(out: Path, pdf_content: dict[str, str] | None = None) -> dict[str, dict]:
+    """The published files that carry content, by their path under _build/. `pdf_content`: the text hashes
+    of PDFs already known (a PDF reused from an earlier print), not extracted again."""
     entries = {}
     patterns = ["html/_images/*.svg", "tables/**/*.csv", "results/**/*", "downloads/*", "pdf/*.pdf"]
     for pattern in patterns:
@@ -55,11 +56,14 @@ def output_files(out: Path) -> dict[str, dict]:
                 rel = p.relative_to(out).as_posix()
                 entries[rel] = {"sha256": sha256_file(p)}
                 if p.suffix == ".pdf":
-                    entries[rel]["content_sha256"] = pdf_content_sha256(p)
+                    known = (pdf_content or {}).get(rel)
+                    entries[rel]["content_sha256"] = known or pdf_content_sha256(p)
     return dict(sorted(entries.items()))
 
 
-def make(out: Path, inputs: dict[str, str], parameters: dict, data: dict, git: dict) -> dict:
+def make(
+    out: Path, inputs: dict[str, str], parameters: dict, data: dict, git: dict, pdf_content: dict | None = None
+) -> dict:
     """The manifest of a build whose published files are in `out`; `inputs` are the hashes of the files of
     followup.inputs.files (the one list of what a build reads)."""
     return {
@@ -70,7 +74,7 @@ def make(out: Path, inputs: dict[str, str], parameters: dict, data: dict, git: d
         "environment": environment(),
         "data": data,
         "inputs": dict(inputs),
-        "outputs": output_files(out),
+        "outputs": output_files(out, pdf_content),
     }
 
 
