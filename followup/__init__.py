@@ -4,8 +4,9 @@ The package in layers; a module imports only from the layers above it and from m
 line (no import runs back up; a test checks that the import graph has no cycle):
 
     constants, errors, fmt, swap,       leaves: shared names (verdicts, trend years), error types, Swedish
-    statuses                            numbers, replacing a folder atomically (and recovering a killed swap),
-                                        Kolada's value statuses in Swedish
+    statuses, layout, fingerprint       numbers, replacing a folder atomically (and recovering a killed swap),
+                                        Kolada's value statuses in Swedish; where things are and the one list
+                                        of a build's input files; the no-change check (standard library only)
     plan                                the plan file: data/plan.schema.json (jsonschema) and the rules across fields
     data                                data sets (Kolada snapshots, example data, local indicators): loading, checks
     analysis, assessment, commentary    series, peer means, ranks; verdicts by rule, roll-up, direction of
@@ -16,7 +17,8 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     chapter                             what the notebooks call: load, analyse and record, show; the overview
     notebooks, toc                      the template's rendering and parameters, tidying executed notebooks; the
                                         table of contents
-    inputs                              the one list of what a build reads, its validation and its copy for a run
+    inputs                              what a build reads, validated once, and its copy for a run
+    cache                               the executed notebooks' cache, keyed by what each notebook reads
     book, execute, pdf, manifest        the book's assembly (config, pages, appendix, print CSS); papermill in
                                         parallel; Chromium's print; the build manifest
     runs                                one run at a time, interrupts, clean-up after a killed run
@@ -25,4 +27,13 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
     sphinx_anchors, sphinx_offline      small Sphinx extensions (slug anchors; no other hosts)
+    jupyter_book_cli                    `jupyter-book` as the build starts it
 """
+
+import sys
+
+# jsonschema (imported by nbformat, papermill, jupyter-book and followup.plan) imports every optional format
+# checker it can find. rfc3987_syntax (installed for JupyterLab's jupyter-events) builds a grammar when
+# imported: about 2 s in every kernel, worker and command. Nothing here checks IRI formats: an absent module
+# makes jsonschema skip that check. Set before any of our modules imports jsonschema.
+sys.modules.setdefault("rfc3987_syntax", None)

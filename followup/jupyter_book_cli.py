@@ -3,13 +3,13 @@ without loading `rfc3987_syntax`.
 
 jupyter-book imports jsonschema, which imports `rfc3987_syntax` when it is installed (JupyterLab installs it)
 and compiles its grammars: about 2 s in every build of the book, for an IRI format check the book's
-configuration never uses. (followup.plan does the same for the plan's schema.)
+configuration never uses. Importing this module (inside the package `followup`) runs followup/__init__.py,
+which keeps it from being loaded.
 """
 
 import sys
 
 if __name__ == "__main__":
-    sys.modules.setdefault("rfc3987_syntax", None)
     from jupyter_book.cli.main import main
 
     sys.exit(main())

@@ -13,16 +13,10 @@ import datetime
 import difflib
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# jsonschema imports every optional format checker it can find. rfc3987_syntax (installed for JupyterLab's
-# jupyter-events) builds a grammar when imported, about 2 s in every kernel and command. The plan's schema
-# checks no IRI formats: an absent module makes jsonschema skip it (unless it was imported already).
-sys.modules.setdefault("rfc3987_syntax", None)
-
-import jsonschema  # noqa: E402
+import jsonschema  # without rfc3987_syntax: see followup/__init__.py
 import yaml  # noqa: E402
 
 from . import fmt  # noqa: E402
