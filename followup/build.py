@@ -108,9 +108,9 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
             shutil.rmtree(p["cache"] / "book", ignore_errors=True)
         if not use_cache:
             os.environ[FRESH_KERNELS] = "1"
-        out, keys = _run(inputs, stage, jobs, with_pdf, git, cache)
+        out = _run(inputs, stage, jobs, with_pdf, git, cache)
         swap.replace_dir(out, p["build"])
-        cache.record_build(keys)
+        cache.record_build()
     except KeyboardInterrupt:
         kill_run_processes(stage.name)
         swap.recover(p["build"])  # in case the interrupt came between the two renames of the swap
@@ -131,9 +131,8 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     return p["build"]
 
 
-def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, cache: NotebookCache) -> tuple:
-    """Every step of a run inside its staging folder; returns the folder that becomes _build/ and the cache
-    keys it used."""
+def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, cache: NotebookCache) -> Path:
+    """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
@@ -149,8 +148,7 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
     chapters = book_dir / CHAPTER_DIR
     shutil.copytree(chapters / "tables", out / "tables")
     epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-    values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
-    files = results.write(docs, values, inputs.year, out, epoch)
+    files = write_files(inputs, docs, out, epoch, cache, notebooks[OVERVIEW]["key"])
     (book_dir / "filer").mkdir()
     for path in files.values():
         shutil.copy2(path, book_dir / "filer" / path.name)  # the website links them as downloads
@@ -178,7 +176,7 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
     manifest.write(m, out / "manifest.json")
     executed = [name for name, r in notebooks.items() if not r["reused"]]
     log.info(f"notebooks: {len(executed)} executed, {len(notebooks) - len(executed)} reused from the cache")
-    return out, [r["key"] for r in notebooks.values()]
+    return out
 
 
 def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: NotebookCache, recorded: dict) -> tuple:
@@ -274,6 +272,19 @@ def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
                 f"warning: {slug} is judged 'ej uppfyllt' but {where} describes no actions "
                 f"(a '## Åtgärder' section); the chapter says 'Åtgärder saknas'"
             )
+
+
+def write_files(inputs: Inputs, docs: dict, out: Path, epoch: int, cache: NotebookCache, overview: str) -> dict:
+    """The results files and the downloads, under out/ (results/, downloads/): made from the documents and
+    the data set, or taken from the cache when the overview's key (which covers both) is unchanged."""
+    folder = out.parent / "files"
+    key = cache_keys.digest({"kind": "files", "overview": overview, "epoch": epoch, "version": cache_keys.VERSION})
+    if not cache.restore(key, folder):
+        values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
+        results.write(docs, values, inputs.year, folder, epoch)
+        cache.store(key, folder, None)
+    shutil.copytree(folder, out, dirs_exist_ok=True)
+    return {kind: out / name for kind, name in results.file_names(inputs.year).items()}
 
 
 def _books(

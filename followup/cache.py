@@ -18,6 +18,7 @@ and entries used by none of them are removed after a build. `make clean` empties
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,9 +43,14 @@ def digest(material: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=4)
+def _plan_tree(text: str) -> dict:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def plan_without_others(plan_path: Path, slug: str | None) -> dict:
     """The plan file's content with only this goal area (all of them for None)."""
-    tree = yaml.safe_load(Path(plan_path).read_text(encoding="utf-8"))
+    tree = dict(_plan_tree(Path(plan_path).read_text(encoding="utf-8")))
     if slug is not None:
         tree["goal_areas"] = [a for a in tree.get("goal_areas", []) if a.get("slug") == slug]
     return tree
@@ -95,6 +101,7 @@ class NotebookCache:
     def __init__(self, root: Path | None, read: bool = True):
         self.root = None if root is None else Path(root) / "notebooks"
         self.read = read  # False (--force): execute every notebook, and renew the entries
+        self.used: set[str] = set()  # the keys this build restored or stored (kept by `record_build`)
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -104,6 +111,7 @@ class NotebookCache:
         `result`; False when there is none or it is damaged (then it is removed)."""
         if self.root is None or not self.read:
             return False
+        self.used.add(key)
         entry = self._entry(key)
         try:
             meta = json.loads((entry / ENTRY).read_text(encoding="utf-8"))
@@ -137,6 +145,7 @@ class NotebookCache:
         """Record what a notebook's run left in `folder` (and its results document) under `key`."""
         if self.root is None:
             return
+        self.used.add(key)
         entry = self._entry(key)
         tmp = entry.with_name(f".{key}.new-{os.getpid()}-{time.time_ns()}")
         shutil.copytree(folder, tmp / "files")
@@ -147,9 +156,9 @@ class NotebookCache:
         shutil.rmtree(entry, ignore_errors=True)
         tmp.rename(entry)
 
-    def record_build(self, keys: list[str]) -> None:
-        """After a successful build: remember its keys, and remove the entries no one of the last three
-        successful builds used (and leftovers of interrupted writes)."""
+    def record_build(self) -> None:
+        """After a successful build: remember the keys it used, and remove the entries none of the last
+        three successful builds used (and leftovers of interrupted writes)."""
         if self.root is None:
             return
         log_path = self.root / "builds.json"
@@ -157,7 +166,7 @@ class NotebookCache:
             builds = json.loads(log_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             builds = []
-        builds = [*builds, sorted(keys)][-KEEP_BUILDS:]
+        builds = [*builds, sorted(self.used)][-KEEP_BUILDS:]
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = log_path.with_name(f".builds.json.{os.getpid()}")
         tmp.write_text(json.dumps(builds, indent=1) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ followup.verify proves a report from its manifest; followup.publish archives it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -40,6 +41,7 @@ def pdf_content_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def environment() -> dict:
     packages = {}
     for dist in metadata.distributions():

@@ -1,22 +1,22 @@
-"""The PDF: headless Chromium prints the single-page build; pypdf tidies the result.
+"""The PDF: headless Chromium prints the single-page build; pikepdf repairs its bookmarks.
 
 Chromium makes a tagged A4 PDF with /Lang sv and bookmarks from the headings (the page size, running
 header and "Sida X av Y" come from the print stylesheet the build writes). Two flaws of its bookmarks are
-repaired afterwards: a heading moved to the next page by a keep-with-next rule gets its title twice
+repaired afterwards with pikepdf: a heading moved to the next page by a keep-with-next rule gets its title twice
 ("IndikatorerIndikatorer"), and a heading that wraps over two lines loses the space at the line break
 ("Borlängekommuns"). Both are restored from the headings the report is known to have.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf import PdfReader
 
 from .errors import BuildError
 
@@ -75,31 +75,35 @@ def repaired_title(title: str, known: dict[str, str]) -> str:
 
 def _outline_items(item):
     while item is not None:
-        item = item.get_object()
         yield item
         if "/First" in item:
-            yield from _outline_items(item["/First"])
+            yield from _outline_items(item.First)
         item = item.get("/Next")
 
 
 def finish(pdf: Path, headings: list[str], metadata: dict[str, str], epoch: int | None = None) -> list[str]:
-    """Repair the bookmarks and set the document information; returns the bookmark titles."""
-    writer = PdfWriter(clone_from=str(pdf))
+    """Repair the bookmarks and set the document information; returns the bookmark titles. (With pikepdf,
+    i.e. qpdf: everything else in the file, its tags included, is written back as it was.)"""
+    logging.getLogger("pikepdf").setLevel(logging.WARNING)  # it announces its logger at INFO
+    import pikepdf
+
     known = {"".join(h.split()): h for h in headings}
     titles = []
-    outlines = writer._root_object.get("/Outlines")
-    if outlines is not None and "/First" in outlines:
-        for item in _outline_items(outlines["/First"]):
-            title = repaired_title(str(item["/Title"]), known)
-            item[NameObject("/Title")] = TextStringObject(title)
-            titles.append(title)
-    info = {f"/{k}": v for k, v in metadata.items()}
-    if epoch is not None:
-        stamp = datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%SZ")
-        info.update({"/CreationDate": stamp, "/ModDate": stamp})
-    writer.add_metadata(info)
     tmp = pdf.with_suffix(".tmp.pdf")
-    writer.write(str(tmp))
+    with pikepdf.open(pdf) as doc:
+        outlines = doc.Root.get("/Outlines")
+        if outlines is not None and "/First" in outlines:
+            for item in _outline_items(outlines.First):
+                title = repaired_title(str(item.Title), known)
+                item.Title = pikepdf.String(title)
+                titles.append(title)
+        for key, value in metadata.items():
+            doc.docinfo[f"/{key}"] = pikepdf.String(value)
+        if epoch is not None:
+            stamp = datetime.fromtimestamp(epoch, UTC).strftime("D:%Y%m%d%H%M%SZ")
+            doc.docinfo["/CreationDate"] = pikepdf.String(stamp)
+            doc.docinfo["/ModDate"] = pikepdf.String(stamp)
+        doc.save(tmp)
     tmp.replace(pdf)
     return titles
 
