@@ -8,7 +8,7 @@
 #   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 #   make lab            JupyterLab on localhost with one ready notebook per goal area (in lab/, git-ignored)
-#   make bench          the data-scale benchmark: a full-size snapshot loaded, checked, one goal area (bench/README.md)
+#   make bench          incremental builds against a naive papermill loop, then data scale (bench/README.md)
 #   make lint           ruff check, ruff format --check (settings in pyproject.toml) and notebooks without outputs
 PY := .venv/bin/python
 YEAR ?=
@@ -57,6 +57,7 @@ lab: setup
 	$(PY) -m followup.lab
 
 bench: setup
+	$(PY) bench/incremental.py
 	$(PY) bench/data_scale.py
 
 example-data: setup

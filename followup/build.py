@@ -294,7 +294,7 @@ def _books(
     folder of its own (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state
     between runs and re-reads only the pages that changed. Returns the PDF's text hash by its path under out/."""
     assembled = stage / "book"
-    books = (cache.root.parent if cache.root is not None else stage) / "book"
+    books = cache.root.parent / "book" if cache.root is not None else stage / "books"
     pdf_name = book.pdf_name(inputs.year)
     html_values = {
         **values,

@@ -133,8 +133,14 @@ def _rerun(manifest: dict, input_root: Path) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         project = Path(tmp) / "project"
         copy_inputs(input_root, list(manifest["inputs"]), project)
-        build(
-            project, year=params["year"], areas=params["areas"], with_pdf=params["pdf"], git=manifest["git"], quiet=True
+        build(  # cold: every notebook in a fresh kernel, no cache, the book from nothing
+            project,
+            year=params["year"],
+            areas=params["areas"],
+            with_pdf=params["pdf"],
+            git=manifest["git"],
+            quiet=True,
+            use_cache=False,
         )
         again = output_files(project / "_build")
     differ = []
