@@ -26,7 +26,8 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     verify, publish                     prove a report from its manifest; archive it in reports/<year>/
     kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
-    sphinx_anchors, sphinx_offline      small Sphinx extensions (slug anchors; no other hosts)
+    sphinx_anchors, sphinx_offline,     small Sphinx extensions (slug anchors; no other hosts; the same page from
+    sphinx_stable                       a cold and an incremental build)
     jupyter_book_cli                    `jupyter-book` as the build starts it
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from followup import example_data
-from followup.data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, write_part
+from followup.data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, seal_local, write_part
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["_config.yml", "_toc.yml", "book", "notebooks", "data/plan.yml", "data/plan.schema.json"]
@@ -219,3 +219,18 @@ def tree_hash(*folders: Path) -> str:
             if path.is_file():
                 h.update(path.read_bytes())
     return h.hexdigest()
+
+
+LOCAL_AREA = "boende"  # the goal area of the example data's local indicator bostader-fardigstallda
+
+
+def correct_local_value(project: Path, new: str = "999") -> None:
+    """Change one value of the local indicator (as an analyst would) and seal it (make local)."""
+    path = project / "data" / "example" / "local" / "values.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    i = next(i for i, line in enumerate(lines) if line.startswith("bostader-fardigstallda,2081,2016,"))
+    cells = lines[i].split(",")
+    cells[4] = new
+    lines[i] = ",".join(cells)
+    path.write_text("".join(lines), encoding="utf-8")
+    seal_local(path.parent, "2026-11-29T12:00:00Z")
