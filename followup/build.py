@@ -209,14 +209,15 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
             area_jobs.append(_job(stage, slug, nb, parameters))
     workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
     with execute.Pool(workers) as pool:
-        _execute(pool, area_jobs, record, cache, stage)
+        _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
         docs = read_results(stage / "results", inputs)
         overview = src / "notebooks" / "overview.ipynb"
         documents = {s: stage / "results" / f"{s}.json" for s in docs}
         key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
         reused = cache.restore(key, stage / "nb" / OVERVIEW)
         record[OVERVIEW] = {"key": key, "reused": reused}
-        _execute(pool, [] if reused else [_job(stage, OVERVIEW, overview, common)], record, cache, stage)
+        overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common)]
+        _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
@@ -227,12 +228,13 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
     return docs, record
 
 
-def _execute(pool: execute.Pool, jobs: list[dict], record: dict, cache: NotebookCache, stage: Path) -> None:
-    """Execute these notebooks and put each into the cache as soon as it has run."""
+def _execute(pool: execute.Pool, what: str, jobs: list, reused: int, record: dict, cache: NotebookCache, stage: Path):
+    """Execute these notebooks (`reused`: how many of this batch the cache gave) and put each into the cache
+    as soon as it has run."""
+    workers = f" with {min(pool.workers, len(jobs))} worker(s)" if jobs else ""
+    log.info(f"{what}: {len(jobs)} notebook(s) to execute{workers}, {reused} from the cache")
     if not jobs:
         return
-    reused = sum(r["reused"] for r in record.values())
-    log.info(f"executing {len(jobs)} notebook(s) with {min(pool.workers, len(jobs))} worker(s); {reused} reused")
 
     def done(name: str) -> None:
         result = stage / "results" / f"{name}.json"
