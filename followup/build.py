@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,7 +149,8 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
     chapters = book_dir / CHAPTER_DIR
     shutil.copytree(chapters / "tables", out / "tables")
     epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-    files = write_files(inputs, docs, out, epoch, cache, notebooks[OVERVIEW]["key"])
+    shutil.copytree(stage / "files", out, dirs_exist_ok=True)  # written while the overview ran
+    files = {kind: out / name for kind, name in results.file_names(inputs.year).items()}
     (book_dir / "filer").mkdir()
     for path in files.values():
         shutil.copy2(path, book_dir / "filer" / path.name)  # the website links them as downloads
@@ -213,11 +215,17 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
         docs = read_results(stage / "results", inputs)
         overview = src / "notebooks" / "overview.ipynb"
         documents = {s: stage / "results" / f"{s}.json" for s in docs}
+        # The results files and downloads need the documents and the data, not the overview: made meanwhile.
+        files_key = cache_keys.overview_key(None, common, recorded, inputs.data_root, documents, fp)
+        files = ThreadPoolExecutor(1, thread_name_prefix="files")
+        made = files.submit(write_files, inputs, docs, stage / "files", cache, files_key)
+        files.shutdown(wait=False)
         key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
         reused = cache.restore(key, stage / "nb" / OVERVIEW)
         record[OVERVIEW] = {"key": key, "reused": reused}
         overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common)]
         _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
+        made.result()
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
@@ -276,17 +284,14 @@ def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
             )
 
 
-def write_files(inputs: Inputs, docs: dict, out: Path, epoch: int, cache: NotebookCache, overview: str) -> dict:
-    """The results files and the downloads, under out/ (results/, downloads/): made from the documents and
-    the data set, or taken from the cache when the overview's key (which covers both) is unchanged."""
-    folder = out.parent / "files"
-    key = cache_keys.digest({"kind": "files", "overview": overview, "epoch": epoch, "version": cache_keys.VERSION})
+def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, key: str) -> None:
+    """The results files and the downloads (results/, downloads/ in folder): made from the documents and the
+    data set, or taken from the cache when the key (the documents, the plan and the data) is unchanged."""
     if not cache.restore(key, folder):
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
         values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
         results.write(docs, values, inputs.year, folder, epoch)
         cache.store(key, folder, None)
-    shutil.copytree(folder, out, dirs_exist_ok=True)
-    return {kind: out / name for kind, name in results.file_names(inputs.year).items()}
 
 
 def _books(

@@ -77,15 +77,21 @@ def area_key(inputs, slug: str, notebook: Path, parameters: dict, src: Path, fin
 
 
 def overview_key(
-    notebook: Path, parameters: dict, recorded: dict[str, str], data_root: str, docs: dict[str, Path], fingerprint: dict
+    notebook: Path | None,
+    parameters: dict,
+    recorded: dict[str, str],
+    data_root: str,
+    docs: dict[str, Path],
+    fingerprint: dict,
 ) -> str:
-    """The key of the executed overview: its notebook, the plan, every data file, the goal areas' documents."""
+    """The key of the executed overview: its notebook, the plan, every data file, the goal areas' documents.
+    Without a notebook: the key of the results files and downloads, made from the same."""
     read = {rel: h for rel, h in recorded.items() if rel.startswith(("data/plan", f"{data_root}/"))}
     return digest(
         {
             "version": VERSION,
-            "kind": "overview",
-            "notebook": sha256_file(notebook),
+            "kind": "overview" if notebook is not None else "files",
+            "notebook": sha256_file(notebook) if notebook is not None else None,
             "parameters": parameters,
             "inputs": read,
             "documents": {slug: sha256_file(path) for slug, path in docs.items()},
