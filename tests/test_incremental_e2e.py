@@ -16,7 +16,7 @@ import run_all
 from followup.build import build
 from followup.data import seal_local
 
-from conftest import LOCAL_AREA, correct_local_value, make_project
+from conftest import LOCAL_AREA, correct_local_value, log_lines, make_project
 
 pytestmark = pytest.mark.slow
 SKIP = shutil.ignore_patterns("_build", ".cache", ".staging")
@@ -87,8 +87,10 @@ def test_a_rebuild_with_nothing_changed_reuses_everything_and_changes_nothing(pr
 def test_a_commentary_change_runs_no_kernel_and_equals_a_cold_build(project, tmp_path):
     path = project / "book" / "commentary" / "2025" / "skolan.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nEn mening som analytikern lade till.\n", encoding="utf-8")
-    build(project, quiet=True)
+    with log_lines() as lines:
+        build(project)
     assert executed(project) == []
+    assert lines[-2] == "notebooks: 0 executed, 11 reused from the cache"  # then "report written to ..."
     assert "En mening som analytikern lade till." in pages(project)["chapters/skolan.html"].decode("utf-8")
     assert_same_outputs(project, cold_copy(project, tmp_path / "cold"))
 
@@ -98,3 +100,9 @@ def test_a_corrected_value_executes_its_goal_area_and_the_overview_only(project,
     build(project, with_pdf=False, quiet=True)
     assert executed(project) == sorted([LOCAL_AREA, "oversikt"])
     assert_same_outputs(project, cold_copy(project, tmp_path / "cold", with_pdf=False))
+
+
+def test_clean_empties_the_cache(project):
+    assert (project / ".cache" / "notebooks").is_dir()
+    assert run_all.main(["clean", "--project", str(project)]) == 0
+    assert not (project / ".cache").exists() and not (project / "_build").exists()
