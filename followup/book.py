@@ -7,18 +7,21 @@ its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed 
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import re
 import shutil
 import string
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import yaml
 
-from . import assessment, fmt, manifest, toc
+from . import assessment, fmt, toc
 from .constants import CHAPTER_DIR, EXAMPLE_NOTE, OVERVIEW
 from .data import Dataset, sha256_file
 from .errors import BuildError
@@ -148,9 +151,8 @@ def appendix_substitutions(
     git: dict,
 ) -> dict[str, str]:
     """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
-    env = manifest.environment()
-    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pypdf", "openpyxl"]
-    packages = ", ".join(f"{k} {env['packages'][k]}" for k in key if k in env["packages"])
+    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pikepdf", "openpyxl"]
+    packages = ", ".join(f"{k} {v}" for k, v in ((k, _version(k)) for k in key) if v)
     ds = inputs.data
     if ds.is_example:
         provenance = (
@@ -186,9 +188,16 @@ def appendix_substitutions(
         "git_commit": (f"`{git['commit'][:12]}`" + ("" if git["clean"] else " (med ändringar som inte var incheckade)"))
         if git["commit"]
         else "okänd (ingen git-utcheckning)",
-        "environment": f"Python {env['python']}; {packages}",
+        "environment": f"Python {platform.python_version()}; {packages}",
         "pdf_link": "",
     }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
@@ -256,9 +265,8 @@ def sync(src: Path, dest: Path) -> int:
     return written
 
 
-def _command(book: Path, builder: str) -> list[str]:
-    cli = [sys.executable, "-m", "followup.jupyter_book_cli"]  # jupyter-book, started 2 s quicker
-    return [*cli, "build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
+def _arguments(book: Path, builder: str) -> list[str]:
+    return ["build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
 
 
 def _failed(book: Path, builder: str, output: str) -> BuildError:
@@ -270,24 +278,27 @@ def _failed(book: Path, builder: str, output: str) -> BuildError:
     return BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
 
 
-def jupyter_book(book: Path, builder: str) -> Path:
-    """Build the book with one Sphinx builder (html, singlehtml); any Sphinx warning fails the build. Sphinx
-    keeps its state in book/_build/: a page whose file did not change is not read again."""
-    result = subprocess.run(_command(book, builder), capture_output=True, text=True)
-    if result.returncode != 0:
-        raise _failed(book, builder, result.stdout + result.stderr)
-    return book / "_build" / builder
+class Builder:
+    """A jupyter-book build with one Sphinx builder (html, singlehtml) in a process started ahead of time:
+    it imports jupyter-book and Sphinx while the run still has other work, and builds when `start` hands it
+    the book (followup.jupyter_book_cli --wait). Any Sphinx warning fails the build. Sphinx keeps its state
+    in book/_build/: a page whose file did not change is not read again."""
 
-
-class Background:
-    """A jupyter-book build running beside the rest of the run (the website while the PDF is printed)."""
-
-    def __init__(self, book: Path, builder: str):
-        self.book, self.builder = book, builder
+    def __init__(self, builder: str):
+        self.builder = builder
+        self.book: Path | None = None
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(_command(book, builder), stdout=self.log, stderr=subprocess.STDOUT)
+        cmd = [sys.executable, "-m", "followup.jupyter_book_cli", "--wait"]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def start(self, book: Path) -> Builder:
+        self.book = book
+        self.proc.stdin.write((json.dumps(_arguments(book, self.builder)) + "\n").encode("utf-8"))
+        self.proc.stdin.close()
+        return self
 
     def result(self) -> Path:
+        """Wait for the build; its output folder, or BuildError with Sphinx's warnings."""
         code = self.proc.wait()
         self.log.seek(0)
         output = self.log.read().decode("utf-8", "replace")
@@ -297,10 +308,22 @@ class Background:
         return self.book / "_build" / self.builder
 
     def stop(self) -> None:
+        """End the process if it is still there (a run that failed, or a builder never used)."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if not self.proc.stdin.closed:
+            self.proc.stdin.close()
         self.log.close()
+
+
+def jupyter_book(book: Path, builder: str) -> Path:
+    """Build the book with one Sphinx builder and wait for it (see Builder)."""
+    b = Builder(builder)
+    try:
+        return b.start(book).result()
+    finally:
+        b.stop()
 
 
 def print_css(inputs: Inputs, template: Path) -> str:

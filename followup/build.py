@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ from .inputs import Inputs, paths, resolve
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
 from .layout import sha256_file
-from .notebooks import fill_commentary, render_template
+from .notebooks import check_parameters, fill_commentary, render_template
 from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
@@ -94,22 +95,33 @@ def _quiet(quiet: bool):
 
 def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, force: bool) -> Path:
     started = time.monotonic()
+    name = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"  # the staging folder's, made once inputs are valid
+    os.environ[MARKER] = name  # inherited by every process of this run (see followup.runs)
+    # The book's builders start first: they import jupyter-book and Sphinx beside the checks and the notebooks.
+    builders = {"html": book.Builder("html"), **({"singlehtml": book.Builder("singlehtml")} if with_pdf else {})}
+    try:
+        return _staged(repo, year, areas, jobs, git, use_cache, force, builders, name, started)
+    finally:
+        for b in builders.values():
+            b.stop()
+
+
+def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders: dict, name: str, started: float) -> Path:
     inputs = resolve(repo, year, areas)
     os.environ.update(execute.kernel_environment(inputs.data.retrieved))
     p = paths(repo)
     source = "example data" if inputs.data.is_example else f"Kolada snapshot {inputs.data.retrieved}"
     log.info(f"report year {inputs.year}, {len(inputs.slugs)} goal area(s), data: {inputs.data_root} ({source})")
     p["staging"].mkdir(exist_ok=True)
-    stage = p["staging"] / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"
+    stage = p["staging"] / name
     stage.mkdir()
-    os.environ[MARKER] = stage.name  # inherited by every process of this run (see followup.runs)
     try:
         cache = NotebookCache(p["cache"] if use_cache else None, read=not force)
         if force:
             shutil.rmtree(p["cache"] / "book", ignore_errors=True)
         if not use_cache:
             os.environ[FRESH_KERNELS] = "1"
-        out = _run(inputs, stage, jobs, with_pdf, git, cache)
+        out = _run(inputs, stage, jobs, git, cache, builders)
         swap.replace_dir(out, p["build"])
         cache.record_build()
     except KeyboardInterrupt:
@@ -132,7 +144,7 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     return p["build"]
 
 
-def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, cache: NotebookCache) -> Path:
+def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCache, builders: dict) -> Path:
     """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
@@ -159,12 +171,12 @@ def _run(inputs: Inputs, stage: Path, jobs, with_pdf: bool, git: dict | None, ca
         **book.substitutions(inputs),
         **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
     }
-    pdf_content = _books(inputs, stage, out, cache, values, files, with_pdf, epoch)
+    pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch)
     parameters = {
         "year": inputs.year,
         "areas": list(inputs.slugs),
         "areas_subset": inputs.slugs != inputs.plan.slugs,
-        "pdf": with_pdf,
+        "pdf": "singlehtml" in builders,
     }
     data = {
         "root": inputs.data_root,
@@ -209,23 +221,11 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
         record[slug] = {"key": key, "reused": reused}
         if not reused:
             area_jobs.append(_job(stage, slug, nb, parameters))
+    if area_jobs:  # (a notebook from the cache was executed from the same template, which passed)
+        check_parameters(src / "notebooks" / "goal_area.ipynb", "goal_area")
     workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
-    with execute.Pool(workers) as pool:
-        _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
-        docs = read_results(stage / "results", inputs)
-        overview = src / "notebooks" / "overview.ipynb"
-        documents = {s: stage / "results" / f"{s}.json" for s in docs}
-        # The results files and downloads need the documents and the data, not the overview: made meanwhile.
-        files_key = cache_keys.overview_key(None, common, recorded, inputs.data_root, documents, fp)
-        files = ThreadPoolExecutor(1, thread_name_prefix="files")
-        made = files.submit(write_files, inputs, docs, stage / "files", cache, files_key)
-        files.shutdown(wait=False)
-        key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
-        reused = cache.restore(key, stage / "nb" / OVERVIEW)
-        record[OVERVIEW] = {"key": key, "reused": reused}
-        overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common)]
-        _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
-        made.result()
+    with execute.Pool(workers) as pool:  # its workers (and kernels) end after the overview, before the book
+        docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
@@ -234,6 +234,28 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
         text = chapter_text(c, inputs.year, doc["goal_area"]["commentary"]["missing_actions"])
         fill_commentary(chapters / f"{slug}.ipynb", text)
     return docs, record
+
+
+def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs) -> dict[str, dict]:
+    """The goal areas' notebooks, then the overview (with the results files and downloads written meanwhile)."""
+    _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
+    docs = read_results(stage / "results", inputs)
+    overview = stage / "inputs" / "notebooks" / "overview.ipynb"
+    documents = {s: stage / "results" / f"{s}.json" for s in docs}
+    # The results files and downloads need the documents and the data, not the overview: made meanwhile.
+    files_key = cache_keys.overview_key(None, common, recorded, inputs.data_root, documents, fp)
+    files = ThreadPoolExecutor(1, thread_name_prefix="files")
+    made = files.submit(write_files, inputs, docs, stage / "files", cache, files_key)
+    files.shutdown(wait=False)
+    key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
+    reused = cache.restore(key, stage / "nb" / OVERVIEW)
+    record[OVERVIEW] = {"key": key, "reused": reused}
+    if not reused:
+        check_parameters(overview, "overview")
+    overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common)]
+    _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
+    made.result()
+    return docs
 
 
 def _execute(pool: execute.Pool, what: str, jobs: list, reused: int, record: dict, cache: NotebookCache, stage: Path):
@@ -268,6 +290,8 @@ def _job(stage: Path, name: str, notebook: Path, parameters: dict) -> dict:
         "log": str(stage / "kernels.log"),
         "announce": not os.environ.get(QUIET),
         "reuse": not os.environ.get(FRESH_KERNELS),
+        # The kernels' environment, set again before each notebook (a worker may predate the run's data).
+        "env": {k: os.environ[k] for k in [*execute.kernel_environment("2000-01-01T00:00:00Z"), MARKER]},
     }
 
 
@@ -295,7 +319,7 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
 
 
 def _books(
-    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, values: dict, files: dict, with_pdf: bool, epoch: int
+    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, builders: dict, values: dict, files: dict, epoch: int
 ) -> dict[str, str]:
     """The website and the PDF, built side by side from the assembled book (stage/book/), each in a stable
     folder of its own (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state
@@ -303,6 +327,7 @@ def _books(
     assembled = stage / "book"
     books = cache.root.parent / "book" if cache.root is not None else stage / "books"
     pdf_name = book.pdf_name(inputs.year)
+    with_pdf = "singlehtml" in builders
     html_values = {
         **values,
         "pdf_link": book.pdf_link(inputs) if with_pdf else "",
@@ -310,19 +335,18 @@ def _books(
     }
     if with_pdf:  # the website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
+    # The manifest's list of installed packages (0,4 s), read while the books are built.
+    threading.Thread(target=manifest.environment, daemon=True).start()
     html_src = _variant(assembled, stage / "book-html", books / "html", html_values)
     log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
-    website = book.Background(html_src, "html")
+    website = builders["html"].start(html_src)
     content = {}
-    try:
-        if with_pdf:
-            (assembled / "filer" / pdf_name).unlink()
-            pdf_src = _variant(assembled, stage / "book-pdf", books / "pdf", values)
-            content = make_pdf(inputs, pdf_src, out, epoch, books / "printed" if cache.root is not None else None)
-        html = website.result()
-    finally:
-        website.stop()
-    shutil.copytree(html, out / "html")
+    if with_pdf:
+        (assembled / "filer" / pdf_name).unlink()
+        pdf_src = _variant(assembled, stage / "book-pdf", books / "pdf", values)
+        printed = books / "printed" if cache.root is not None else None
+        content = make_pdf(inputs, builders["singlehtml"].start(pdf_src), out, epoch, printed)
+    shutil.copytree(website.result(), out / "html")
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
     return content
@@ -345,11 +369,11 @@ def _place_pdf(html: Path, pdf_path: Path) -> None:
     shutil.copyfile(pdf_path, found[0])
 
 
-def make_pdf(inputs: Inputs, book_dir: Path, out: Path, epoch: int, printed: Path | None) -> dict[str, str]:
-    """Build the single-page version and print it to PDF, unless the same single page was printed before
-    (kept in `printed`, the last three). Returns the PDF's text hash by its path under out/."""
+def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, printed: Path | None) -> dict[str, str]:
+    """Wait for the single-page version and print it to PDF, unless the same single page was printed
+    before (kept in `printed`, the last three). Returns the PDF's text hash by its path under out/."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    single = book.jupyter_book(book_dir, "singlehtml")
+    single = single.result()
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
     headings = book.pdf_headings(inputs)
     metadata = {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title}

@@ -69,6 +69,7 @@ _KERNEL: dict = {}
 RESET = """\
 get_ipython().run_line_magic("reset", "-f")
 import os as _os, matplotlib.pyplot as _plt
+_os.environ.update({env!r})
 _os.chdir({cwd!r})
 _plt.close("all")
 del _os, _plt
@@ -100,16 +101,16 @@ def _shutdown() -> None:
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _reset(km, cwd: str) -> None:
+def _silently(km, code: str, what: str) -> None:
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(RESET.format(cwd=cwd), silent=True, store_history=False, timeout=60)
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=120)
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"resetting the kernel failed: {reply['content'].get('evalue')}")
+        raise RuntimeError(f"{what} failed: {reply['content'].get('evalue')}")
 
 
 def _run_once(job: dict, reuse: bool) -> None:
@@ -117,7 +118,7 @@ def _run_once(job: dict, reuse: bool) -> None:
 
     km = _kernel(reuse)
     if km.has_kernel:
-        _reset(km, job["cwd"])
+        _silently(km, RESET.format(cwd=job["cwd"], env=job.get("env", {})), "resetting the kernel")
     pm.execute_notebook(
         job["input"],
         job["output"],
@@ -137,6 +138,7 @@ def run_job(job: dict) -> tuple[str, float]:
     """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
     the worker's kernel is kept for its next notebook (its namespace reset in between)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    os.environ.update(job.get("env", {}))  # inherited by a kernel started for this notebook
     # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
     with open(job["log"], "ab") as log_file:
         os.dup2(log_file.fileno(), 2)
@@ -174,8 +176,12 @@ class Pool:
         return self
 
     def __exit__(self, kind, exc, tb):
-        # After a failure the caller stops every process of the run; do not wait for them here.
-        self.pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
+        self.close(ok=kind is None)
+
+    def close(self, ok: bool = True) -> None:
+        """Let the workers end (their kernels with them). After a failure the caller stops every process of
+        the run: do not wait for them."""
+        self.pool.shutdown(wait=ok, cancel_futures=not ok)
 
     def run(self, jobs: list[dict], on_done=None, reused: int = 0) -> None:
         """Execute the notebooks in parallel. `on_done(name)` is called in this process as each finishes. On

@@ -19,7 +19,6 @@ from .data import Dataset, check_plan_against_data, load_dataset, with_data_brea
 from .errors import FollowupError
 from .layout import CONFIG_FILES, choose_root, paths, sha256_file  # noqa: F401 (re-exported)
 from .layout import input_files as files
-from .notebooks import check_parameters
 from .plan import Plan, load_plan
 
 
@@ -40,14 +39,13 @@ class Inputs:
 
 
 def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None) -> Inputs:
-    """Load and validate everything a build reads, once; raise FollowupError naming what is wrong."""
+    """Load and validate everything a build reads, once; raise FollowupError naming what is wrong. (The
+    notebook templates' parameters are checked when a template is about to be executed: followup.build.)"""
     p = paths(repo)
     ds = load_dataset(choose_root(p["data"]))
     plan = with_data_breaks(load_plan(p["plan"]), ds)
     check_plan_against_data(plan, ds)
     toc.check(p["toc"], plan)
-    check_parameters(p["template"], "goal_area")
-    check_parameters(p["overview"], "overview")
     first, last = ds.years
     if year is None:
         year = ds.latest_year
