@@ -179,9 +179,9 @@ class Pool:
         self.close(ok=kind is None)
 
     def close(self, ok: bool = True) -> None:
-        """Let the workers end (their kernels with them). After a failure the caller stops every process of
-        the run: do not wait for them."""
-        self.pool.shutdown(wait=ok, cancel_futures=not ok)
+        """Let the workers end (their kernels with them) while the run goes on; after a failure the caller
+        stops every process of the run. (The pool's own thread joins them, at the latest when Python exits.)"""
+        self.pool.shutdown(wait=False, cancel_futures=not ok)
 
     def run(self, jobs: list[dict], on_done=None, reused: int = 0) -> None:
         """Execute the notebooks in parallel. `on_done(name)` is called in this process as each finishes. On

