@@ -149,7 +149,8 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
-    docs, notebooks = execute_notebooks(inputs, stage, jobs, cache, recorded)
+    fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
+    docs, notebooks = execute_notebooks(inputs, stage, jobs, cache, recorded, fp)
     warn_missing_actions(inputs, docs)
     for title, supplier in book.missing_deliveries(docs, inputs.plan, inputs.year):
         log.warning(
@@ -185,7 +186,7 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
         "snapshot": inputs.data.snapshot_id,
     }
     m = manifest.make(out, recorded, parameters, data, git, pdf_content)
-    m["fingerprint"] = fingerprint.of_code()
+    m["fingerprint"] = fp
     m["notebooks"] = notebooks
     manifest.write(m, out / "manifest.json")
     executed = [name for name, r in notebooks.items() if not r["reused"]]
@@ -193,7 +194,9 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
     return out
 
 
-def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: NotebookCache, recorded: dict) -> tuple:
+def execute_notebooks(
+    inputs: Inputs, stage: Path, jobs: int | None, cache: NotebookCache, recorded: dict, fp: dict
+) -> tuple:
     """Execute the goal areas' notebooks whose key is not in the cache (in parallel), then the overview if
     its key changed; reuse the others. Returns the documents and, per notebook, its key and whether it was
     reused. Each notebook runs in a folder of its own (nb/<name>/); the folders are then merged into the
@@ -210,7 +213,6 @@ def execute_notebooks(inputs: Inputs, stage: Path, jobs: int | None, cache: Note
         "results_dir": "../../results",
         "book_output": True,
     }
-    fp = fingerprint.of_code()
     record, area_jobs = {}, []
     for slug in inputs.slugs:
         nb = rendered / f"{slug}.ipynb"
@@ -290,8 +292,6 @@ def _job(stage: Path, name: str, notebook: Path, parameters: dict) -> dict:
         "log": str(stage / "kernels.log"),
         "announce": not os.environ.get(QUIET),
         "reuse": not os.environ.get(FRESH_KERNELS),
-        # The kernels' environment, set again before each notebook (a worker may predate the run's data).
-        "env": {k: os.environ[k] for k in [*execute.kernel_environment("2000-01-01T00:00:00Z"), MARKER]},
     }
 
 
@@ -344,8 +344,7 @@ def _books(
     if with_pdf:
         (assembled / "filer" / pdf_name).unlink()
         pdf_src = _variant(assembled, stage / "book-pdf", books / "pdf", values)
-        printed = books / "printed" if cache.root is not None else None
-        content = make_pdf(inputs, builders["singlehtml"].start(pdf_src), out, epoch, printed)
+        content = make_pdf(inputs, builders["singlehtml"].start(pdf_src), out, epoch, cache)
     shutil.copytree(website.result(), out / "html")
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
@@ -369,9 +368,9 @@ def _place_pdf(html: Path, pdf_path: Path) -> None:
     shutil.copyfile(pdf_path, found[0])
 
 
-def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, printed: Path | None) -> dict[str, str]:
+def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache: NotebookCache) -> dict[str, str]:
     """Wait for the single-page version and print it to PDF, unless the same single page was printed
-    before (kept in `printed`, the last three). Returns the PDF's text hash by its path under out/."""
+    before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under out/."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
     single = single.result()
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
@@ -385,13 +384,18 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, printe
             "print": [pdf.CHROMIUM_FLAGS, headings, metadata, epoch],
         }
     )
-    rel = f"pdf/{pdf_path.name}"
-    if printed is not None and cache_keys.restore_file(printed / key, pdf_path):
+    printed = out.parent / "printed"  # the entry's folder: the PDF and content.json
+    if cache.restore(key, printed):
         log.info("  the single page has not changed: its PDF is reused")
-        return {rel: json.loads((printed / key / "content.json").read_text(encoding="utf-8"))["content_sha256"]}
-    pdf.print_to_pdf(single / "index.html", pdf_path)
-    pdf.finish(pdf_path, headings, metadata, epoch=epoch)
-    content = manifest.pdf_content_sha256(pdf_path)
-    if printed is not None:
-        cache_keys.store_file(printed / key, pdf_path, {"content_sha256": content})
-    return {rel: content}
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(printed / pdf_path.name, pdf_path)
+    else:
+        pdf.print_to_pdf(single / "index.html", pdf_path)
+        pdf.finish(pdf_path, headings, metadata, epoch=epoch)
+        printed.mkdir()
+        shutil.copyfile(pdf_path, printed / pdf_path.name)
+        facts = {"content_sha256": manifest.pdf_content_sha256(pdf_path)}
+        (printed / "content.json").write_text(json.dumps(facts) + "\n", encoding="utf-8")
+        cache.store(key, printed, None)
+    content = json.loads((printed / "content.json").read_text(encoding="utf-8"))["content_sha256"]
+    return {f"pdf/{pdf_path.name}": content}

@@ -1,4 +1,5 @@
-"""The cache of executed notebooks (.cache/notebooks/), keyed by what can change a notebook's output.
+"""The cache of executed notebooks (.cache/notebooks/), keyed by what can change a notebook's output; it also
+keeps what a build makes from them (the results files and downloads, the printed PDF) under keys of their own.
 
 A goal area's key is a sha256 over: its rendered notebook (the template with the plan's texts of the area),
 its parameters, the plan without the other goal areas, the plan's schema, what its notebook reads of the data
@@ -129,7 +130,7 @@ class NotebookCache:
             damaged = entry.exists()
             files = {}
         if damaged:
-            log.warning(f"warning: cache entry {entry} is damaged; its notebook is executed again")
+            log.warning(f"warning: cache entry {entry} is damaged; what it held is made again (never used)")
             shutil.rmtree(entry, ignore_errors=True)
             return False
         if not files:
@@ -144,7 +145,6 @@ class NotebookCache:
         if "result.json" in files and result is not None:
             result.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(entry / "result.json", result)
-        os.utime(entry)  # the entry was used now
         return True
 
     def store(self, key: str, folder: Path, result: Path | None) -> None:
@@ -186,39 +186,3 @@ class NotebookCache:
                     shutil.rmtree(entry, ignore_errors=True)
             if not any(bucket.iterdir()):
                 bucket.rmdir()
-
-
-KEEP_FILES = 3
-
-
-def restore_file(entry: Path, dest: Path) -> bool:
-    """Copy the file kept in `entry` (by `store_file`) to dest; False when there is none or it is damaged."""
-    try:
-        meta = json.loads((entry / "content.json").read_text(encoding="utf-8"))
-        kept = entry / meta["name"]
-        ok = sha256_file(kept) == meta["sha256"]
-    except (OSError, ValueError, KeyError, TypeError):
-        ok = False
-    if not ok:
-        if entry.exists():
-            log.warning(f"warning: cache entry {entry} is damaged; it is made again")
-        shutil.rmtree(entry, ignore_errors=True)
-        return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(kept, dest)
-    os.utime(entry)
-    return True
-
-
-def store_file(entry: Path, path: Path, facts: dict) -> None:
-    """Keep a copy of a made file (a printed PDF) with facts about it; the newest three entries are kept."""
-    tmp = entry.with_name(f".{entry.name}.new-{os.getpid()}-{time.time_ns()}")
-    tmp.mkdir(parents=True)
-    shutil.copyfile(path, tmp / path.name)
-    meta = {**facts, "name": path.name, "sha256": sha256_file(tmp / path.name)}
-    (tmp / "content.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    shutil.rmtree(entry, ignore_errors=True)
-    tmp.rename(entry)
-    entries = sorted((p for p in entry.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-    for old in entries[:-KEEP_FILES]:
-        shutil.rmtree(old, ignore_errors=True)

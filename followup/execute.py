@@ -69,7 +69,6 @@ _KERNEL: dict = {}
 RESET = """\
 get_ipython().run_line_magic("reset", "-f")
 import os as _os, matplotlib.pyplot as _plt
-_os.environ.update({env!r})
 _os.chdir({cwd!r})
 _plt.close("all")
 del _os, _plt
@@ -101,16 +100,16 @@ def _shutdown() -> None:
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _silently(km, code: str, what: str) -> None:
+def _reset(km, cwd: str) -> None:
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=120)
+        reply = kc.execute_interactive(RESET.format(cwd=cwd), silent=True, store_history=False, timeout=60)
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"{what} failed: {reply['content'].get('evalue')}")
+        raise RuntimeError(f"resetting the kernel failed: {reply['content'].get('evalue')}")
 
 
 def _run_once(job: dict, reuse: bool) -> None:
@@ -118,7 +117,7 @@ def _run_once(job: dict, reuse: bool) -> None:
 
     km = _kernel(reuse)
     if km.has_kernel:
-        _silently(km, RESET.format(cwd=job["cwd"], env=job.get("env", {})), "resetting the kernel")
+        _reset(km, job["cwd"])
     pm.execute_notebook(
         job["input"],
         job["output"],
@@ -138,7 +137,6 @@ def run_job(job: dict) -> tuple[str, float]:
     """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
     the worker's kernel is kept for its next notebook (its namespace reset in between)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    os.environ.update(job.get("env", {}))  # inherited by a kernel started for this notebook
     # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
     with open(job["log"], "ab") as log_file:
         os.dup2(log_file.fileno(), 2)
@@ -209,9 +207,3 @@ class Pool:
                         log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
         finally:
             bar.close()
-
-
-def execute_all(jobs: list[dict], workers: int, on_done=None, reused: int = 0) -> None:
-    """Execute these notebooks in a pool of their own (see Pool.run)."""
-    with Pool(workers) as pool:
-        pool.run(jobs, on_done, reused)
