@@ -137,13 +137,19 @@ class Dataset:
             parts.append(rows.to_csv(index=False, lineterminator="\n"))
         return "\n".join(parts)
 
-    def rows_digest(self, indicators) -> str:
-        """The first 12 hex digits of the sha256 of `rows_text`: what a chapter's provenance names (a
-        change to another goal area's rows does not change it)."""
+    def rows_sha256(self, indicators) -> str:
+        """The sha256 of `rows_text` (computed once per set of indicators, again if a table is replaced)."""
         key = ("rows", tuple(sorted(set(indicators))))
-        if key not in self._cache:
-            self._cache[key] = hashlib.sha256(self.rows_text(indicators).encode("utf-8")).hexdigest()[:12]
-        return self._cache[key]
+        hit = self._cache.get(key)
+        if hit is None or hit[0] is not self.values or hit[1] is not self.all_values:
+            digest = hashlib.sha256(self.rows_text(key[1]).encode("utf-8")).hexdigest()
+            hit = self._cache[key] = (self.values, self.all_values, digest)
+        return hit[2]
+
+    def rows_digest(self, indicators) -> str:
+        """The first 12 hex digits of `rows_sha256`: what a chapter's provenance names (a change to another
+        goal area's rows does not change it)."""
+        return self.rows_sha256(indicators)[:12]
 
     def facts_for(self, indicators) -> dict:
         """Everything of the data set an analysis of these indicators can read (the key of a goal area's
@@ -159,7 +165,7 @@ class Dataset:
             k: [i for i in v if concerns(i)] if isinstance(v, list) else v for k, v in sorted(self.changes.items())
         }
         return {
-            "rows": hashlib.sha256(self.rows_text(ids).encode("utf-8")).hexdigest(),
+            "rows": self.rows_sha256(ids),
             "kpis": {k: self.kpis[k] for k in sorted(ids) if k in self.kpis},
             "local_sources": {k: self.local_sources[k] for k in sorted(ids) if k in self.local_sources},
             "changes": changes,
