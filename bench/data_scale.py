@@ -39,6 +39,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from machine import hardware  # noqa: E402 (bench/machine.py, beside this script)
+
 PLAN = REPO / "data" / "plan.yml"
 EXAMPLE_KPIS = REPO / "data" / "example" / "kolada" / "kpis.json"
 EXAMPLE_GROUPS = REPO / "data" / "example" / "kolada" / "groups.json"
@@ -257,15 +259,7 @@ def measure(case: str, root: Path, area: str, repeat: int) -> list[dict]:
 
 def machine() -> str:
     """Cores and memory as /proc gives them, the Python version, and how busy the machine was."""
-    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cores = sum(1 for line in cpuinfo if line.startswith("processor"))
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
-    gib = int(mem.split()[1]) / 1024 / 1024
-    return (
-        f"{cores} cores ({model}), {gib:.1f} GiB memory (/proc), Python {platform.python_version()}; "
-        f"load average {os.getloadavg()[0]:.1f} at the end"
-    )
+    return f"{hardware()} (/proc), Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the end"
 
 
 def commit() -> str:

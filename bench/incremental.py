@@ -63,6 +63,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from machine import hardware  # noqa: E402
 from naive_loop import build_counts, compare, copy_project, outputs, report_counts  # noqa: E402
 
 PY = sys.executable
@@ -316,12 +317,7 @@ def table(times: dict) -> tuple[list[str], list[str]]:
 
 
 def machine() -> str:
-    mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cores = sum(1 for line in cpuinfo if line.startswith("processor"))
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
-    gib = int(mem.split()[1]) / 1024 / 1024
-    return f"{cores} cores ({model}), {gib:.1f} GiB memory (/proc/cpuinfo, /proc/meminfo)"
+    return f"{hardware()} (/proc/cpuinfo, /proc/meminfo)"
 
 
 def commit() -> str:
