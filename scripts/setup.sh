@@ -53,7 +53,8 @@ rm -rf "$VENV"
 # (Some machines configure extra package folders that do not exist; pip warns once per package about them.)
 quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet_pip install --quiet --disable-pip-version-check --upgrade pip
-quiet_pip install --quiet --disable-pip-version-check -r requirements.txt
+# Playwright drives the system Chromium in the tests: it must never download a browser of its own.
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 quiet_pip install --quiet --disable-pip-version-check -r requirements.txt
 # The package `followup` itself, in editable mode (the code stays in followup/): built with the pinned
 # setuptools, so no network is needed. (PYTHONWARNINGS hides setuptools' general note on editable installs.)
 PYTHONWARNINGS="ignore:Editable installation" \
