@@ -75,6 +75,22 @@ RESULT_COLUMNS = [
 ]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
 RESULTS_ENV = "FOLLOWUP_RESULTS_DIR"
+PROVENANCE_DIR = "provenance"  # beside a notebook's tables/ and figures/: provenance/<chapter>.json
+PROVENANCE_FORMAT = "borlange-followup-provenance"
+PROVENANCE_VERSION = 1
+PROVENANCE_KEYS = {
+    "kind",
+    "name",
+    "label",
+    "title",
+    "title_md",
+    "details_md",
+    "rows_sha256",
+    "function",
+    "file",
+    "sha256",
+}
+CHART_COLUMNS = ["goal_area", "figure", "year", "series", "value"]
 
 
 class ResultsError(FollowupError):
@@ -284,6 +300,41 @@ def latest_recorded(repo: Path, year: int) -> tuple[Path, str]:
         )
     _, folder, text = max(candidates, key=lambda c: c[0])
     return folder, text
+
+
+# ---------------------------------------------------------------- provenance records
+
+
+def write_provenance(chapter: str, entries: list[dict], folder: Path) -> Path:
+    """A notebook's provenance record, <folder>/provenance/<chapter>.json: per figure and table (in the order
+    shown) its sources, the checksum of the rows it read, the function, its file and their sha256."""
+    path = Path(folder) / PROVENANCE_DIR / f"{chapter}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": PROVENANCE_FORMAT, "format_version": PROVENANCE_VERSION, "chapter": chapter, "entries": entries}
+    path.write_text(json_text(doc), encoding="utf-8", newline="\n")
+    return path
+
+
+def read_provenance(folder: Path, chapter: str) -> list[dict]:
+    """The entries of a chapter's provenance record in <folder>/provenance/, checked."""
+    path = Path(folder) / PROVENANCE_DIR / f"{chapter}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no provenance record (the chapter's notebook writes it)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON provenance record ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != PROVENANCE_FORMAT:
+        raise ResultsError(f"{path}: format: expected {PROVENANCE_FORMAT!r}")
+    if doc.get("format_version") != PROVENANCE_VERSION:
+        raise ResultsError(f"{path}: format_version: expected {PROVENANCE_VERSION}, got {doc.get('format_version')!r}")
+    if doc.get("chapter") != chapter:
+        raise ResultsError(f"{path}: chapter: expected {chapter!r}, got {doc.get('chapter')!r}")
+    for i, entry in enumerate(doc.get("entries") or []):
+        missing = sorted(PROVENANCE_KEYS - set(entry)) if isinstance(entry, dict) else ["(not an object)"]
+        if missing:
+            raise ResultsError(f"{path}: entries[{i}]: missing {', '.join(missing)}")
+    return list(doc.get("entries") or [])
 
 
 # ---------------------------------------------------------------- the results files and downloads
