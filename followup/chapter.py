@@ -393,7 +393,7 @@ def _show_figure(ctx: Context, fig: figures.Figure, ind: Indicator, title: str, 
     record_provenance(ctx, entry)
     shown = None
     if table is not None:
-        caption = f"Diagrammets siffror: {title} ({ind.unit})"
+        caption = f"Diagrammets siffror: {title}, {ind.unit}"
         shown = analysis.table_html(chart_numbers(table, ind), f"{fig.name}-siffror", caption)
     if ctx.book_output:
         parts = [fig.directive(Path("."))]

@@ -101,7 +101,7 @@ def test_a_chart_shows_its_numbers_as_a_table_and_records_them(ctx, shown, tmp_p
     figure_at, numbers_at, underlag_at = (markdown.index(s) for s in ("{figure}", "Diagrammets siffror", "Underlag"))
     assert figure_at < numbers_at < underlag_at  # under the chart: its numbers, then its provenance
     block = markdown[numbers_at : markdown.index("::::\n", numbers_at)]
-    assert "<caption>Diagrammets siffror: Testandel (andel (%))</caption>" in block
+    assert "<caption>Diagrammets siffror: Testandel, andel (%)</caption>" in block
     assert "\n\n" not in block.split("\n\n", 1)[1]  # the HTML stays one raw block
     cells = pd.read_html(io.StringIO(block.split("\n\n", 1)[1].replace("\n", "")))[0]
     assert cells.astype(str).values.tolist() == [
