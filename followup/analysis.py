@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -246,3 +247,20 @@ def table_html(df: pd.DataFrame, table_id: str, caption: str) -> str:
         .set_table_attributes('class="followup-table"')
     )
     return styler.to_html()
+
+
+_NAME_SEPARATOR = re.compile(r",\s+(?=[A-ZÅÄÖ])|(?<!-)\s+(?:och|&)\s+")
+
+
+def source_names(producers) -> str:
+    """The original producers of several indicators as one Swedish list, each name once: "SCB" and "SCB och
+    Skolverket" give "SCB och Skolverket" (a name is split at "och" or "&", not after a hyphen as in "Post-
+    och telestyrelsen", and at a comma before a capital; names differing only in case are one)."""
+    names = []
+    for producer in producers:
+        for name in _NAME_SEPARATOR.split(producer or ""):
+            name = " ".join(name.split())
+            if name and name.casefold() not in {n.casefold() for n in names}:
+                names.append(name)
+    names.sort(key=str.casefold)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + (f" och {names[-1]}" if names else "")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from . import assessment, fmt, toc
+from . import assessment, fmt, results, toc
 from .constants import CHAPTER_DIR, EXAMPLE_NOTE, OVERVIEW
 from .data import Dataset, sha256_file
 from .errors import BuildError
@@ -141,6 +141,33 @@ def results_table(docs: dict[str, dict], folder: Path) -> str:
     return _md_table(["Målområde", "Bedömning", "Indikatorer", "Dokumentets sha256 (början)"], rows)
 
 
+def _published(rel: str) -> str:
+    """A file of a chapter's folder as it is published under _build/ (a chart is copied into html/_images/)."""
+    return f"html/_images/{Path(rel).name}" if rel.startswith("figures/") else rel
+
+
+def provenance_details(chapters: Path, titles: dict[str, str]) -> str:
+    """The appendix's full provenance, per chapter (in `titles`' order, titles as Markdown) and figure or
+    table, from the chapters' provenance records; each entry is the target of its line in the PDF."""
+    sections = []
+    for chapter, title in titles.items():
+        entries = results.read_provenance(chapters, chapter)
+        lines = [f"### {title}"]
+        for e in entries:
+            what = f"{{numref}}`{e['name']}`" if e["kind"] == "figure" else "Tabell"
+            text = (
+                f"({e['label']})=\n{what}: **{e['title_md']}**. {e['details_md'][:1].upper()}{e['details_md'][1:]}. "
+                f"Beräkning: `{e['function']}`. Fil: `{_published(e['file'])}`, sha256 `{e['sha256'][:16]}`."
+            )
+            if e.get("numbers_file"):
+                text += f" Diagrammets siffror: `{_published(e['numbers_file'])}`, sha256 `{e['numbers_sha256'][:16]}`."
+            lines.append(text)
+        if not entries:
+            lines.append("Kapitlet har inga figurer eller tabeller.")
+        sections.append("\n\n".join(lines))
+    return "\n\n".join(sections)
+
+
 def appendix_substitutions(
     inputs: Inputs,
     recorded: dict[str, str],
@@ -182,6 +209,9 @@ def appendix_substitutions(
         "data_provenance": provenance,
         "downloads": downloads,
         "results_table": results_table(docs, out / "results" / "areas"),
+        "provenance_details": provenance_details(
+            chapters, {OVERVIEW: "Översikt", **{slug: doc["goal_area"]["title"] for slug, doc in docs.items()}}
+        ),
         "missing_deliveries": missing_deliveries_text(docs, inputs.plan, inputs.year),
         "inputs_table": _md_table(["Indatafil", "sha256 (början)"], inputs_rows),
         "outputs_table": _md_table(["Publicerad fil under `_build/`", "sha256 (början)"], output_rows),

@@ -314,7 +314,8 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
     if not cache.restore(key, folder):
         epoch = int(os.environ["SOURCE_DATE_EPOCH"])
         values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
-        results.write(docs, values, inputs.year, folder, epoch)
+        charts = results.chart_rows({slug: folder.parent / "nb" / slug for slug in docs})  # the notebooks' folders
+        results.write(docs, values, inputs.year, folder, epoch, charts)
         cache.store(key, folder, None)
 
 

@@ -12,7 +12,7 @@ charts and tables are written beside the results document, never inside the repo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +26,7 @@ from .constants import (
     FIGURE_DIR,
     MET,
     NOT_MET,
+    OVERVIEW,
     PACE_CLASS,
     PACE_VERDICTS,
     PARTLY,
@@ -33,7 +34,14 @@ from .constants import (
     UNKNOWN,
     VERDICTS,
 )
-from .data import Dataset, check_plan_against_data, choose_root, load_dataset, sha256_file, with_data_breaks
+from .data import (
+    Dataset,
+    check_plan_against_data,
+    choose_root,
+    load_dataset,
+    sha256_file,
+    with_data_breaks,
+)
 from .errors import FollowupError
 from .figures import md_escape
 from .plan import Indicator, Plan, load_plan
@@ -48,6 +56,8 @@ class Context:
     commentary_dir: Path
     results_dir: Path | None = None  # None: a goal area records in results.default_dir(year)
     book_output: bool = False  # True in the build: figures as MyST directives, files beside the notebook
+    chapter: str = OVERVIEW  # the notebook's chapter (a goal area's slug once analysed): its provenance record
+    provenance: list[dict] = field(default_factory=list)  # the entries recorded so far (record_provenance)
 
     @classmethod
     def load(
@@ -104,6 +114,7 @@ load = Context.load
 def analyse(ctx: Context, slug: str) -> dict:
     """Compute the goal area's results once and record them as its results document."""
     doc = results.area_document(ctx.data, ctx.plan, slug, ctx.year, ctx.commentary_dir)
+    ctx.chapter, ctx.provenance = slug, []
     path = results.write_document(doc, ctx.area_results_dir)
     if not ctx.book_output:
         print(f"Resultaten för {slug} {ctx.year} är sparade i {path}")
@@ -126,45 +137,117 @@ def recorded_results(ctx: Context) -> dict[str, dict]:
     return results.read_documents(folder, slugs, ctx.year)
 
 
-def sources_paragraph(ctx: Context, indicators) -> str:
-    """The source note under a table: Kolada ids with producers, local suppliers, our own computations."""
+SHORT_IDS = 6  # a print line names at most this many Kolada ids (the appendix names them all)
+
+
+def source_line(ctx: Context, indicators) -> str:
+    """The short source of a figure or table, as plain text: "Källa: Kolada N15428 (SCB); egen beräkning."
+    (Kolada's ids and their original producers, each name once; the local suppliers; our own computation)."""
     kolada = [i for i in indicators if i.is_kolada]
     local = [i for i in indicators if not i.is_kolada]
     parts = []
     if kolada:
-        ids = ", ".join(i.id for i in kolada)
-        producers = sorted({p for p in (ctx.data.producer(i.id) for i in kolada) if p})
-        text = f"Källa: Kolada ({ids})"
-        if producers:
-            text += f", ursprunglig producent {', '.join(producers)}"
-        parts.append(text + ".")
-    for i in local:
-        parts.append(f"Källa för {i.short_title.lower()}: {ctx.data.local_sources.get(i.id, i.supplier)}.")
-    parts.append(
-        "Förändring, medelvärde och rang bland liknande kommuner, bedömningar: egen beräkning på data från Kolada."
-    )
-    return md_escape(" ".join(parts))
+        what = "exempeldata i Koladas format" if ctx.data.is_example else "Kolada"
+        if len(kolada) <= SHORT_IDS:
+            producers = analysis.source_names(ctx.data.producer(i.id) for i in kolada)
+            parts.append(f"{what} {', '.join(i.id for i in kolada)}" + (f" ({producers})" if producers else ""))
+        else:
+            parts.append(f"{what}, {len(kolada)} nyckeltal")
+    if local:
+        suppliers = analysis.source_names(ctx.data.local_sources.get(i.id, i.supplier) for i in local)
+        parts.append(f"lokala uppgifter från {suppliers}")
+    parts.append("egen beräkning")
+    return "Källa: " + "; ".join(parts) + "."
 
 
-def provenance(ctx: Context, indicators, function: str, path: Path) -> str:
-    """Under a figure or table: its source and snapshot, the function that computed it, its file's hash."""
+def provenance_entry(
+    ctx: Context, kind: str, name: str, title: str, indicators, function: str, path: Path, numbers: Path | None = None
+) -> dict:
+    """What is known of where a figure or table (kind "figure" or "table", `name` its label) came from: its
+    sources, the checksum of the data rows it read, the function that computed it, its file and the file of
+    a chart's numbers with their sha256 (paths relative to the notebook's folder); with the Markdown the
+    "Underlag" element and the appendix show (`title_md`, `details_md`)."""
     kolada = [i.id for i in indicators if i.is_kolada]
-    local = [i for i in indicators if not i.is_kolada]
+    local = [i.id for i in indicators if not i.is_kolada]
+    producers = analysis.source_names(ctx.data.producer(i) for i in kolada)
+    # The rows it read, not the whole snapshot: a change to another goal area's data leaves it as it was.
+    rows = ctx.data.rows_sha256(i.id for i in indicators)
     parts = []
     if kolada:
         what = "exempeldata i Koladas format" if ctx.data.is_example else "Kolada"
         parts.append(f"{what} {', '.join(kolada)}, hämtade {ctx.data.retrieved[:10]}")
+        if producers:
+            parts.append(f"ursprunglig producent {producers}")
     if local:
-        if ctx.data.local_delivered:
-            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) i local/values.csv")
-        else:
-            parts.append(f"lokala uppgifter ({', '.join(i.id for i in local)}) har inte levererats")
-    # The rows it read, not the whole snapshot: a change to another goal area's data leaves this chapter as it was.
-    parts.append(f"radernas kontrollsumma {ctx.data.rows_digest(i.id for i in indicators)}")
-    digest = sha256_file(path)[:16]
+        where = "i local/values.csv" if ctx.data.local_delivered else "har inte levererats"
+        parts.append(f"lokala uppgifter ({', '.join(local)}) {where}")
+    parts.append(f"radernas kontrollsumma {rows[:16]}")
+    entry = {
+        "kind": kind,
+        "name": name,
+        "label": appendix_label(name),
+        "title": title,
+        "source": source_line(ctx, indicators),
+        "kolada": kolada,
+        "producers": producers,
+        "local": local,
+        "local_delivered": ctx.data.local_delivered if local else None,
+        "retrieved": ctx.data.retrieved,
+        "rows_sha256": rows,
+        "function": function,
+        "file": _relative(ctx, path),
+        "sha256": sha256_file(path),
+        "title_md": md_escape(title),
+        "details_md": md_escape("; ".join(parts)),
+    }
+    if numbers is not None:
+        entry["numbers_file"] = _relative(ctx, numbers)
+        entry["numbers_sha256"] = sha256_file(numbers)
+    return entry
+
+
+def _relative(ctx: Context, path: Path) -> str:
+    return Path(path).relative_to(ctx.files).as_posix()
+
+
+def record_provenance(ctx: Context, entry: dict) -> Path:
+    """Add an entry to the notebook's provenance record (<files>/provenance/<chapter>.json, rewritten whole:
+    it is complete whenever the notebook stops); an entry of the same name replaces the earlier one."""
+    ctx.provenance = [e for e in ctx.provenance if e["name"] != entry["name"]] + [entry]
+    return results.write_provenance(ctx.chapter, ctx.provenance, ctx.files)
+
+
+def underlag_text(entry: dict) -> str:
+    """The full provenance of a figure or table as MyST Markdown (in its "Underlag" element)."""
+    text = (
+        f"{md_escape(entry['source'])} Underlag: {entry['details_md']}. Beräkning: `{entry['function']}`. "
+        f"Fil: `{Path(entry['file']).name}`, sha256 `{entry['sha256'][:16]}`."
+    )
+    if "numbers_file" in entry:
+        text += f" Diagrammets siffror: `{Path(entry['numbers_file']).name}`, sha256 `{entry['numbers_sha256'][:16]}`."
+    return text
+
+
+def appendix_label(name: str) -> str:
+    """The appendix's target for a figure's or table's full provenance."""
+    return f"underlag-{name}"
+
+
+def dropdown(title: str, body: str, css: str) -> str:
+    """A collapsed element on the website (sphinx-design: a <details> with its <summary>), never printed."""
+    return f"::::{{dropdown}} {title}\n:class-container: only-screen {css}\n\n{body}\n::::\n"
+
+
+def provenance_markdown(ctx: Context, entry: dict) -> str:
+    """Under a figure or table: in the book, the full provenance collapsed ("Underlag", website only) and one
+    short line for the PDF that points to the appendix; run by hand, the provenance as a paragraph."""
+    if not ctx.book_output:
+        return underlag_text(entry)
+    see = "Se även {doc}`Om rapporten <../om-rapporten>`."
+    printed = f"{md_escape(entry['source'])} Underlag: {{ref}}`bilagan <{entry['label']}>`."
     return (
-        f"Underlag: {md_escape('; '.join(parts))}. Beräkning: `{function}`. "
-        f"Fil: `{path.name}`, sha256 `{digest}` (se {{doc}}`Om rapporten <../om-rapporten>`)."
+        dropdown("Underlag", f"{underlag_text(entry)} {see}", "followup-underlag")
+        + f"\n:::{{container}} only-print followup-kalla\n{printed}\n:::\n"
     )
 
 
@@ -273,22 +356,62 @@ def show_changes(ctx: Context) -> None:
         )
 
 
-def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
-    """Show a table, write it as a CSV file (a published file with a hash) and say where it came from."""
-    path = ctx.files / TABLE_DIR / f"{table_id}.csv"
+def _write_csv(ctx: Context, df: pd.DataFrame, name: str) -> Path:
+    """A table as a published CSV file (tables/<name>.csv beside the notebook)."""
+    path = ctx.files / TABLE_DIR / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(df.to_csv(index=False, lineterminator="\n"), encoding="utf-8", newline="\n")
+    return path
+
+
+def _table(ctx: Context, df: pd.DataFrame, table_id: str, caption: str, indicators, function: str) -> None:
+    """Show a table, write it as a CSV file (a published file with a hash) and record where it came from."""
+    path = _write_csv(ctx, df, table_id)
     display(HTML(analysis.table_html(df, table_id, caption)))
-    display(Markdown(provenance(ctx, indicators, function, path)))
+    entry = provenance_entry(ctx, "table", table_id, caption, indicators, function, path)
+    record_provenance(ctx, entry)
+    display(Markdown(provenance_markdown(ctx, entry)))
 
 
-def _show_figure(ctx: Context, fig: figures.Figure, provenance_text: str) -> None:
-    """A chart: a MyST figure in the book; an image with its caption when run by hand."""
+def chart_numbers(table: pd.DataFrame, ind: Indicator) -> pd.DataFrame:
+    """A chart's numbers (its `table`: "År", then a column per line drawn) as Swedish display strings."""
+    if list(table.columns[:1]) != ["År"]:
+        raise FollowupError(f"a chart's table of {ind.id}: the first column must be 'År', got {list(table.columns)}")
+    shown = pd.DataFrame({"År": [str(int(y)) for y in table["År"]]})
+    for column in table.columns[1:]:
+        shown[column] = [ind.show(v) for v in table[column]]
+    return shown
+
+
+def _show_figure(ctx: Context, fig: figures.Figure, ind: Indicator, title: str, function: str) -> None:
+    """A chart: a MyST figure in the book, with its numbers as a table and its provenance collapsed under it;
+    an image with its caption, its numbers and its provenance when run by hand. The numbers (the figure's
+    `table`) are also written as tables/<figure>.csv, a published file."""
+    table = getattr(fig, "table", None)
+    numbers = None if table is None else _write_csv(ctx, table, fig.name)
+    entry = provenance_entry(ctx, "figure", fig.name, title, [ind], function, fig.path, numbers)
+    record_provenance(ctx, entry)
+    shown = None
+    if table is not None:
+        caption = f"Diagrammets siffror: {title}, {ind.unit}"
+        shown = analysis.table_html(chart_numbers(table, ind), f"{fig.name}-siffror", caption)
     if ctx.book_output:
-        display(Markdown(fig.directive(Path("."), provenance_text)))
+        parts = [fig.directive(Path("."))]
+        if shown is not None:
+            parts.append(dropdown("Diagrammets siffror", _html_block(shown), "followup-siffror"))
+        parts.append(provenance_markdown(ctx, entry))
+        display(Markdown("\n".join(parts)))
     else:
         display(SVG(filename=str(fig.path)))
-        display(Markdown(f"{fig.caption}\n\n{provenance_text}"))
+        display(Markdown(fig.caption))
+        if shown is not None:
+            display(HTML(shown))
+        display(Markdown(provenance_markdown(ctx, entry)))
+
+
+def _html_block(html_text: str) -> str:
+    """HTML as one raw block inside MyST Markdown: a blank line would end the block, so none is left."""
+    return "\n".join(line for line in html_text.splitlines() if line.strip())
 
 
 def _show(r: dict, value) -> str:
@@ -435,7 +558,6 @@ def show_indicator_table(ctx: Context, doc: dict) -> None:
         for r in doc["indicators"]
         if r.get("biennial")
     ]
-    notes.append(sources_paragraph(ctx, area.indicators))
     notes.append(
         "Förändring mot föregående år med värde; för andelar i procentenheter (p.e.). "
         "Riket och liknande kommuner avser samma år som det senaste värdet; rang 1 är bäst. "
@@ -508,7 +630,8 @@ def show_gender(ctx: Context, doc: dict) -> None:
         split,
         "followup.analysis.gender_split",
     )
-    display(Markdown(sources_paragraph(ctx, [i for i in area.indicators if i.is_kolada]) + ctx.example_note()))
+    if ctx.data.is_example:
+        display(Markdown(ctx.example_note().strip()))
 
 
 def change_sentence(ctx: Context, ind: Indicator, r: dict) -> str:
@@ -533,11 +656,11 @@ def show_trends(ctx: Context, doc: dict) -> None:
     for ind, r in _area_indicators(ctx, doc):
         display(Markdown(md_escape(change_sentence(ctx, ind, r))))
         fig = figures.trend_chart(ctx.data, ctx.plan, area, ind, ctx.year, out_dir)
-        _show_figure(ctx, fig, provenance(ctx, [ind], "followup.figures.trend_chart", fig.path))
+        _show_figure(ctx, fig, ind, ind.short_title, "followup.figures.trend_chart")
         if ind.target.rule == "cumulative":
             fig = figures.cumulative_chart(ctx.data, ctx.plan, area, ind, ctx.year, out_dir)
             display(Markdown(md_escape(r["verdict"]["wording"])))
-            _show_figure(ctx, fig, provenance(ctx, [ind], "followup.figures.cumulative_chart", fig.path))
+            _show_figure(ctx, fig, ind, f"{ind.short_title}, sammanlagt", "followup.figures.cumulative_chart")
 
 
 def show_missing_actions(ctx: Context, doc: dict) -> None:
@@ -657,4 +780,5 @@ def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
         all_inds,
         "followup.analysis.summarise",
     )
-    display(Markdown(sources_paragraph(ctx, all_inds) + ctx.example_note()))
+    if ctx.data.is_example:
+        display(Markdown(ctx.example_note().strip()))

@@ -206,8 +206,9 @@ class Dataset:
 
     def producer(self, kpi: str) -> str | None:
         """The original producer named in the KPI description ("... Källa: SCB."), if any."""
-        description = self.kpis.get(kpi, {}).get("description") or ""
-        found = re.findall(r"Källa:\s*([^.\n]+?)\s*(?:\.|$)", description)
+        # Kolada writes line breaks in descriptions as the two characters "\\n": a break ends the name too.
+        description = (self.kpis.get(kpi, {}).get("description") or "").replace("\\n", "\n")
+        found = re.findall(r"Källa:\s*([^.\n]+?)\s*(?:\.|\n|$)", description)
         return found[-1].strip() if found else None
 
     # ------------------------------------------------------------ lookups (indexed)

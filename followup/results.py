@@ -31,7 +31,7 @@ import pandas as pd
 from . import analysis, assessment
 from .commentary import load_commentary, missing_actions
 from .constants import ALL_VERDICTS
-from .data import Dataset, csv_text, json_text
+from .data import Dataset, csv_text, json_text, sha256_file
 from .errors import FollowupError
 from .plan import Indicator, Plan
 
@@ -75,6 +75,22 @@ RESULT_COLUMNS = [
 ]
 INPUT_COLUMNS = ["indicator", "title", "municipality", "municipality_name", "year", "gender", "value", "status"]
 RESULTS_ENV = "FOLLOWUP_RESULTS_DIR"
+PROVENANCE_DIR = "provenance"  # beside a notebook's tables/ and figures/: provenance/<chapter>.json
+PROVENANCE_FORMAT = "borlange-followup-provenance"
+PROVENANCE_VERSION = 1
+PROVENANCE_KEYS = {
+    "kind",
+    "name",
+    "label",
+    "title",
+    "title_md",
+    "details_md",
+    "rows_sha256",
+    "function",
+    "file",
+    "sha256",
+}
+CHART_COLUMNS = ["goal_area", "figure", "year", "series", "value"]
 
 
 class ResultsError(FollowupError):
@@ -286,6 +302,71 @@ def latest_recorded(repo: Path, year: int) -> tuple[Path, str]:
     return folder, text
 
 
+# ---------------------------------------------------------------- provenance records
+
+
+def write_provenance(chapter: str, entries: list[dict], folder: Path) -> Path:
+    """A notebook's provenance record, <folder>/provenance/<chapter>.json: per figure and table (in the order
+    shown) its sources, the checksum of the rows it read, the function, its file and their sha256."""
+    path = Path(folder) / PROVENANCE_DIR / f"{chapter}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": PROVENANCE_FORMAT, "format_version": PROVENANCE_VERSION, "chapter": chapter, "entries": entries}
+    path.write_text(json_text(doc), encoding="utf-8", newline="\n")
+    return path
+
+
+def read_provenance(folder: Path, chapter: str) -> list[dict]:
+    """The entries of a chapter's provenance record in <folder>/provenance/, checked."""
+    path = Path(folder) / PROVENANCE_DIR / f"{chapter}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no provenance record (the chapter's notebook writes it)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable JSON provenance record ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != PROVENANCE_FORMAT:
+        raise ResultsError(f"{path}: format: expected {PROVENANCE_FORMAT!r}")
+    if doc.get("format_version") != PROVENANCE_VERSION:
+        raise ResultsError(f"{path}: format_version: expected {PROVENANCE_VERSION}, got {doc.get('format_version')!r}")
+    if doc.get("chapter") != chapter:
+        raise ResultsError(f"{path}: chapter: expected {chapter!r}, got {doc.get('chapter')!r}")
+    for i, entry in enumerate(doc.get("entries") or []):
+        missing = sorted(PROVENANCE_KEYS - set(entry)) if isinstance(entry, dict) else ["(not an object)"]
+        if missing:
+            raise ResultsError(f"{path}: entries[{i}]: missing {', '.join(missing)}")
+    return list(doc.get("entries") or [])
+
+
+def chart_rows(folders: dict[str, Path]) -> list[dict]:
+    """Every chart's numbers, as its notebook recorded them (the figures of each goal area's provenance record
+    in `folders`, by slug, with their numbers files), in long form: goal area, figure, year, series (the
+    line's label), value (None for a year without one). A recorded file that is missing or has another
+    hash is an error."""
+    rows = []
+    for slug, folder in folders.items():
+        for entry in read_provenance(folder, slug):
+            if entry["kind"] != "figure" or "numbers_file" not in entry:
+                continue
+            path = Path(folder) / entry["numbers_file"]
+            if not path.is_file() or sha256_file(path) != entry["numbers_sha256"]:
+                raise ResultsError(f"{path}: the numbers of {entry['name']} are missing or not as recorded")
+            table = pd.read_csv(path)
+            if list(table.columns[:1]) != ["År"]:
+                raise ResultsError(f"{path}: first column: expected 'År', got {list(table.columns[:1])}")
+            for record in table.to_dict("records"):
+                for series in table.columns[1:]:
+                    rows.append(
+                        {
+                            "goal_area": slug,
+                            "figure": entry["name"],
+                            "year": int(record["År"]),
+                            "series": series,
+                            "value": _num(record[series]),
+                        }
+                    )
+    return rows
+
+
 # ---------------------------------------------------------------- the results files and downloads
 
 
@@ -452,12 +533,17 @@ def file_names(year: int) -> dict[str, str]:
         "results_json": f"results/resultat-{year}.json",
         "inputs_csv": f"downloads/indata-{year}.csv",
         "inputs_xlsx": f"downloads/indata-{year}.xlsx",
+        "charts_csv": f"downloads/diagram-{year}.csv",
     }
 
 
-def write(docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch: int) -> dict[str, Path]:
+def write(
+    docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch: int, charts: list[dict] | None = None
+) -> dict[str, Path]:
     """Write the results files (from the documents), the documents themselves (results/areas/) and the
-    downloads under out/; returns the paths of the files the report links, by kind."""
+    downloads under out/ (the charts' numbers, `chart_rows`, as a CSV file and a sheet of the Excel file);
+    returns the paths of the files the report links, by kind."""
+    charts = charts or []
     res = combine(docs)
     names = file_names(year)
     paths = {k: out / v for k, v in names.items()}
@@ -468,9 +554,11 @@ def write(docs: dict[str, dict], values: list[dict], year: int, out: Path, epoch
     paths["results_csv"].write_text(_csv(res["indicators"], RESULT_COLUMNS), encoding="utf-8", newline="\n")
     paths["results_json"].write_text(json_text(res), encoding="utf-8", newline="\n")
     paths["inputs_csv"].write_text(_csv(values, INPUT_COLUMNS), encoding="utf-8", newline="\n")
+    paths["charts_csv"].write_text(_csv(charts, CHART_COLUMNS), encoding="utf-8", newline="\n")
     sheets = {
         "Resultat": pd.DataFrame(res["indicators"], columns=RESULT_COLUMNS),
         "Indata": pd.DataFrame(values, columns=INPUT_COLUMNS),
+        "Diagram": pd.DataFrame(charts, columns=CHART_COLUMNS),
     }
     paths["inputs_xlsx"].write_bytes(excel_bytes(sheets, epoch))
     return paths

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -108,11 +109,25 @@ def test_results_state_every_verdict_shown(audited):
 
 def test_report_links_results_and_downloads(audited):
     html = (audited / "_build" / "html" / "om-rapporten.html").read_text(encoding="utf-8")
-    for name in ("resultat-2025.csv", "resultat-2025.json", "indata-2025.csv", "indata-2025.xlsx"):
+    for name in ("resultat-2025.csv", "resultat-2025.json", "indata-2025.csv", "indata-2025.xlsx", "diagram-2025.csv"):
         assert f"{name}</span></a>" in html
     skolan = (audited / "_build" / "html" / "chapters" / "skolan.html").read_text(encoding="utf-8")
-    assert "Beräkning: <code" in skolan and "followup.figures.trend_chart" in skolan
-    assert "radernas kontrollsumma" in skolan and "sha256" in skolan  # the rows the chapter read
+    main = skolan[skolan.index("<main") : skolan.index("</main>")]
+    underlag = re.findall(r'<details class="[^"]*only-screen followup-underlag">.*?</details>', main, flags=re.S)
+    assert len(underlag) == main.count("<figure") + main.count('<table id="T_tab-')
+    chart = next(u for u in underlag if "followup.figures.trend_chart" in u)
+    assert "Beräkning: <code" in chart and "radernas kontrollsumma" in chart and "sha256" in chart
+    # Out of the reading flow: no function, hash or file name outside the collapsed elements
+    body = re.sub(r"<details\b.*?</details>|<(script|style)\b.*?</\1>|<[^>]+>", " ", main, flags=re.S)
+    assert not [w for w in ("followup.", "sha256", "kontrollsumma", ".csv", ".svg") if w in body]
+    # the PDF's line under each figure and table points to its entry in the appendix, which has it all
+    printed = re.findall(r"only-print followup-kalla[^>]*>\s*<p>(.*?)</p>", main, flags=re.S)
+    assert len(printed) == len(underlag)
+    target = re.search(r'href="../om-rapporten.html#(underlag-fig-skolan-n15428)"', main).group(1)
+    entry = re.search(rf'<p id="{target}">(.*?)</p>', html, flags=re.S).group(1)
+    assert "followup.figures.trend_chart" in entry and "html/_images/skolan-n15428.svg" in entry
+    svg = audited / "_build" / "html" / "_images" / "skolan-n15428.svg"
+    assert manifest.sha256_file(svg)[:16] in entry
 
 
 def test_verify_passes_on_an_untouched_build(audited):
