@@ -125,16 +125,18 @@ def summary_texts(inputs: Inputs, docs: dict[str, dict]) -> dict[str, str]:
                 f" Av dem bedöms {', '.join(required)} som ej uppfyllt, där rapporten kräver en text om "
                 f"åtgärder (kapitlet säger ”Åtgärder saknas”)."
             )
-    status = f"**Rapportens status:** {inputs.status.line(inputs.year)}."
-    if inputs.data.is_example:
-        status += f" **{EXAMPLE_NOTE}.**"
     return {
-        "status_line": status,
+        "status_line": status_sentence(inputs.status.line(inputs.year), inputs.data.is_example),
         "summary_counts": summary.count_sentence(summary.counts(docs)),
         "summary_areas": _md_table(["Målområde", "Bedömning", "Indikatorer"], rows),
         "summary_changes": changes_text(inputs, docs),
         "summary_actions": actions,
     }
+
+
+def status_sentence(line: str, is_example: bool) -> str:
+    """The start page's status line (Markdown): the status, and the example-data notice when it applies."""
+    return f"**Rapportens status:** {line}." + (f" **{EXAMPLE_NOTE}.**" if is_example else "")
 
 
 def changes_text(inputs: Inputs, docs: dict[str, dict]) -> str:
@@ -191,7 +193,7 @@ START_PAGE_HEADINGS = (
     "Sammanfattning",
     "Målområdena i korthet",
     "Förändringar sedan förra årets rapport",
-    "Åtgärder",
+    "Åtgärder i målområdena",
     "Planen och perioden",
     "Data",
     "Så läser du rapporten",
