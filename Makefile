@@ -5,6 +5,7 @@
 #   make fetch YEAR=2025  fetch the plan's KPIs from Kolada into data/kolada/ ($KOLADA_BASE_URL overrides the API)
 #   make local          after editing data/local/values.csv: check it and record its hash
 #   make verify [MANIFEST=reports/2025/manifest.json]   prove a report (default: the latest build)
+#   make verify MANIFEST=reports/2025/manifest.json DRAFT=reports/2025-utkast/manifest.json   differs only in the status?
 #   make publish        archive the built report in reports/<year>/ for committing
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 #   make lab            JupyterLab on localhost with one ready notebook per goal area (in lab/, git-ignored)
@@ -33,7 +34,7 @@ local: setup
 	$(PY) run_all.py local
 
 verify: setup
-	$(PY) run_all.py verify $(MANIFEST)
+	$(PY) run_all.py verify $(MANIFEST) $(if $(DRAFT),--draft $(DRAFT))
 
 publish: setup
 	$(PY) run_all.py publish

@@ -6,6 +6,7 @@
     python run_all.py fetch --year YEAR [--base-url URL]
     python run_all.py local      (after editing data/local/values.csv: check it and record its hash)
     python run_all.py verify [MANIFEST] [--quick]   (prove a report: default _build/manifest.json)
+    python run_all.py verify [MANIFEST] --draft DRAFT_MANIFEST   (show it differs from its draft only in the status)
     python run_all.py clean      (remove _build/ and the staging folders)
     python run_all.py publish    (archive the year's PDF, results, downloads, manifest and inputs in reports/<year>/)
 
@@ -92,6 +93,13 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check a report's recorded inputs and files, re-execute it and compare")
     v.add_argument("manifest", nargs="?", type=Path, help="a build manifest (default: _build/manifest.json)")
     v.add_argument("--quick", action="store_true", help="only check the recorded hashes; do not re-execute")
+    v.add_argument(
+        "--draft",
+        type=Path,
+        metavar="DRAFT_MANIFEST",
+        help="instead: show that the report differs from this draft of it only in the status lines "
+        "(e.g. reports/2025-utkast/manifest.json)",
+    )
     v.add_argument("--project", type=Path, default=REPO, help=argparse.SUPPRESS)
     cl = sub.add_parser(
         "clean", help="remove _build/, the cache (.cache/) and the staging folders (not while a run is going on)"
@@ -117,9 +125,11 @@ def _fetch(args) -> int:
 
 
 def _verify(args) -> int:
-    from followup.verify import verify
+    from followup.verify import compare_with_draft, verify
 
     project = args.project.resolve()
+    if args.draft:
+        return compare_with_draft(args.manifest or project / "_build" / "manifest.json", args.draft, project)
     return verify(args.manifest or project / "_build" / "manifest.json", project, rerun=not args.quick)
 
 

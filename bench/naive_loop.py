@@ -209,10 +209,11 @@ def configure(inputs, project: Path, work: Path, chapters: Path, docs: dict) -> 
         extra = book.appendix_substitutions(inputs, recorded, chapters, work / "out", files, docs, git)
     except Exception as exc:  # the package's API has moved: the pages build, without the appendix's facts
         print(f"warning: the appendix's substitutions are left empty ({type(exc).__name__}: {exc})", file=sys.stderr)
-    write_config(inputs, project / "_config.yml", work / "book" / "_config.yml", extra)
+    pages = {**book.substitutions(inputs, docs), "pdf_link": "", **extra}
+    write_config(inputs, project / "_config.yml", work / "book" / "_config.yml", pages)
 
 
-def write_config(inputs, src: Path, dest: Path, extra: dict) -> None:
+def write_config(inputs, src: Path, dest: Path, extra: dict) -> None:  # extra: every substitution
     """The committed _config.yml with the report's title, MyST substitutions for the pages' {{ name }}s and,
     for example data, the banner (as followup.build's first version wrote it)."""
     import yaml
@@ -222,7 +223,7 @@ def write_config(inputs, src: Path, dest: Path, extra: dict) -> None:
 
     config = yaml.safe_load(src.read_text(encoding="utf-8"))
     config["title"] = book.report_title(inputs)
-    config.setdefault("parse", {})["myst_substitutions"] = {**book.substitutions(inputs), "pdf_link": "", **extra}
+    config.setdefault("parse", {})["myst_substitutions"] = extra
     if inputs.data.is_example:
         options = config.setdefault("sphinx", {}).setdefault("config", {}).setdefault("html_theme_options", {})
         options["announcement"] = f"{EXAMPLE_NOTE}. Siffrorna i rapporten är påhittade."

@@ -8,11 +8,13 @@ line (no import runs back up; a test checks that the import graph has no cycle):
                                         Kolada's value statuses in Swedish; where things are and the one list
                                         of a build's input files; the no-change check (standard library only)
     plan                                the plan file: data/plan.schema.json (jsonschema) and the rules across fields
+    status                              the report's status file (data/status.yml): Utkast or Fastställd
     data                                data sets (Kolada snapshots, example data, local indicators): loading, checks
     analysis, assessment, commentary    series, peer means, ranks; verdicts by rule, roll-up, direction of
                                         travel; the analysts' texts and overrides
     results                             a goal area's results document (computed once, in its notebook), and the
                                         results files and downloads made from the documents
+    summary                             the start page's summary from the documents, and last year's results
     figures                             trend and cumulative charts (SVG) with alt text, caption and source
     chapter                             what the notebooks call: load, analyse and record, show; the overview
     notebooks, toc                      the template's rendering and parameters, tidying executed notebooks; the

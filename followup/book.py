@@ -7,6 +7,7 @@ its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import platform
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from . import assessment, fmt, results, toc
+from . import assessment, fmt, results, summary, toc
 from .constants import CHAPTER_DIR, EXAMPLE_NOTE, OVERVIEW
 from .data import Dataset, sha256_file
 from .errors import BuildError
@@ -53,7 +54,9 @@ def report_title(inputs: Inputs) -> str:
     return f"Uppföljning {inputs.year} av {inputs.plan.title}"
 
 
-def substitutions(inputs: Inputs) -> dict[str, str]:
+def substitutions(inputs: Inputs, docs: dict[str, dict]) -> dict[str, str]:
+    """The start page's facts (and the facts other pages share): the cover, the status, the summary made
+    from the goal areas' recorded results documents (followup.summary), the plan and the data."""
     plan, ds = inputs.plan, inputs.data
     members = ", ".join(m["member_title"] for m in ds.groups[plan.peer_group.id]["members"])
     areas = [plan.area(s).title for s in inputs.slugs]
@@ -72,7 +75,102 @@ def substitutions(inputs: Inputs) -> dict[str, str]:
         "goal_areas": ", ".join(areas),
         "n_goal_areas": str(len(areas)),
         "missing_deliveries": "",
+        **cover(inputs, docs),
+        **summary_texts(inputs, docs),
     }
+
+
+def cover_notes(inputs: Inputs, docs: dict[str, dict]) -> list[str]:
+    """What the cover says besides the status: example data, local deliveries still missing."""
+    notes = [EXAMPLE_NOTE] if inputs.data.is_example else []
+    missing = missing_deliveries(docs, inputs.plan, inputs.year)
+    if missing:
+        notes.append(
+            f"Lokala uppgifter för {inputs.year} saknas: " + ", ".join(title for title, _ in missing) + " (utkast)"
+        )
+    return notes
+
+
+def cover(inputs: Inputs, docs: dict[str, dict]) -> dict[str, str]:
+    """The print-only cover's lines (book/index.md), as HTML text (it is a raw HTML block)."""
+    notes = "".join(f'<p class="report-cover-note">{html.escape(n)}</p>' for n in cover_notes(inputs, docs))
+    return {
+        "cover_municipality": html.escape(f"{inputs.plan.municipality.name} kommun"),
+        "cover_title": html.escape(report_title(inputs)),
+        "cover_year": html.escape(
+            f"Rapportår {inputs.year} · planperiod {fmt.year_range(inputs.plan.period_start, inputs.plan.period_end)}"
+        ),
+        "cover_status": html.escape(inputs.status.line(inputs.year)),
+        "cover_notes": notes,
+    }
+
+
+def summary_texts(inputs: Inputs, docs: dict[str, dict]) -> dict[str, str]:
+    """The summary's parts as Markdown, every number computed by followup.summary from the documents."""
+    rows = [
+        [
+            f"{{doc}}`{a.title} <{CHAPTER_DIR}/{a.slug}>`",
+            f'<span class="verdict {a.css_class}">{html.escape(a.label)}</span>',
+            a.met_text,
+        ]
+        for a in summary.glance(docs)
+    ]
+    lacking, required = summary.without_actions(docs)
+    if not lacking:
+        actions = "Alla målområden har en text om åtgärder."
+    else:
+        actions = f"Målområden utan en text om åtgärder: {', '.join(lacking)}."
+        if required:
+            actions += (
+                f" Av dem bedöms {', '.join(required)} som ej uppfyllt, där rapporten kräver en text om "
+                f"åtgärder (kapitlet säger ”Åtgärder saknas”)."
+            )
+    return {
+        "status_line": status_sentence(inputs.status.line(inputs.year), inputs.data.is_example),
+        "summary_counts": summary.count_sentence(summary.counts(docs)),
+        "summary_areas": _md_table(["Målområde", "Bedömning", "Indikatorer"], rows),
+        "summary_changes": changes_text(inputs, docs),
+        "summary_actions": actions,
+    }
+
+
+def status_sentence(line: str, is_example: bool) -> str:
+    """The start page's status line (Markdown): the status, and the example-data notice when it applies."""
+    return f"**Rapportens status:** {line}." + (f" **{EXAMPLE_NOTE}.**" if is_example else "")
+
+
+def changes_text(inputs: Inputs, docs: dict[str, dict]) -> str:
+    """What changed since last year's published report (or the sentence saying there is none)."""
+    previous = inputs.previous
+    if previous is None:
+        return summary.no_previous_sentence(inputs.year)
+    changes = summary.compare(docs, previous)
+    lines = [summary.comparison_sentence(changes, previous["report_year"])]
+    moved_areas = summary.areas_moved(docs, previous)
+    if moved_areas:
+        lines.append(
+            "Målområden med en annan bedömning än förra året: "
+            + "; ".join(f"{t} ({assessment.label(a)} → {assessment.label(b)})" for t, a, b in moved_areas)
+            + "."
+        )
+    moved = [c for c in changes if c.kind == "moved"]
+    if moved:
+        lines.append(
+            "\n".join(
+                f"- {c.goal_area}, {c.title}: {assessment.label(c.before)} → {assessment.label(c.after)}"
+                + (f" ({'; '.join(c.reasons)})" if c.reasons else " (skälet framgår inte av resultaten)")
+                for c in moved
+            )
+        )
+    for kind, words in (
+        ("new", "Nya indikatorer"),
+        ("rule_changed", "Indikatorer med ändrad bedömningsregel"),
+        ("removed", "Indikatorer som inte finns med i år"),
+    ):
+        named = [f"{c.title} ({c.goal_area})" for c in changes if c.kind == kind]
+        if named:
+            lines.append(f"{words}: {', '.join(named)}.")
+    return "\n\n".join(lines)
 
 
 def pdf_name(year: int) -> str:
@@ -83,11 +181,23 @@ def pdf_headings(inputs: Inputs) -> list[str]:
     """Headings the PDF's bookmarks must show as written (see followup.pdf)."""
     return [
         report_title(inputs),
+        *START_PAGE_HEADINGS,
         *(inputs.plan.area(s).title for s in inputs.slugs),
         "Fokus för att uppnå målsättningen",
         "Utveckling över tid",
-        "Så läser du rapporten",
     ]
+
+
+# The start page's headings (book/index.md), in order: the PDF's first bookmarks; a test checks the page.
+START_PAGE_HEADINGS = (
+    "Sammanfattning",
+    "Målområdena i korthet",
+    "Förändringar sedan förra årets rapport",
+    "Åtgärder i målområdena",
+    "Planen och perioden",
+    "Data",
+    "Så läser du rapporten",
+)
 
 
 def pdf_link(inputs: Inputs) -> str:

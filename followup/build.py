@@ -169,7 +169,7 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
         shutil.copy2(path, book_dir / "filer" / path.name)  # the website links them as downloads
     git = git or manifest.git_info(inputs.repo)
     values = {
-        **book.substitutions(inputs),
+        **book.substitutions(inputs, docs),
         **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
     }
     pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch)

@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 
 from .commentary import load_commentary
-from .layout import sha256_file
+from .layout import STATUS_FILE, STATUS_SCHEMA, sha256_file
 
 log = logging.getLogger(__name__)
 VERSION = 1  # of the keys and the entries' layout
@@ -87,7 +87,11 @@ def overview_key(
 ) -> str:
     """The key of the executed overview: its notebook, the plan, every data file, the goal areas' documents.
     Without a notebook: the key of the results files and downloads, made from the same."""
-    read = {rel: h for rel, h in recorded.items() if rel.startswith(("data/plan", f"{data_root}/"))}
+    read = {
+        rel: h
+        for rel, h in recorded.items()
+        if rel.startswith(("data/plan", f"{data_root}/")) and rel not in (STATUS_FILE, STATUS_SCHEMA)
+    }  # (with a real snapshot, data_root is data/: the report's status is not read by the overview)
     return digest(
         {
             "version": VERSION,

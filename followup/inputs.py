@@ -20,6 +20,7 @@ from .errors import FollowupError
 from .layout import CONFIG_FILES, choose_root, paths, sha256_file  # noqa: F401 (re-exported)
 from .layout import input_files as files
 from .plan import Plan, load_plan
+from .status import NO_FILE, Status, load_status
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Inputs:
     data: Dataset
     year: int
     slugs: list[str]
+    status: Status = NO_FILE  # the report's status (data/status.yml)
+    previous: dict | None = None  # last year's published results file, checked (followup.summary), or None
 
     @property
     def data_root(self) -> str:
@@ -59,7 +62,9 @@ def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None)
         slugs = [s for s in plan.slugs if s in areas]  # plan order, no duplicates
     for slug in slugs:
         load_commentary(p["commentary"], year, slug)  # validates its front matter
-    return Inputs(repo, plan, ds, year, slugs)
+    from .summary import read_previous  # (it reads results files: above this module)
+
+    return Inputs(repo, plan, ds, year, slugs, load_status(p["status"]), read_previous(repo, year))
 
 
 def of(inputs: Inputs) -> list[str]:

@@ -13,10 +13,12 @@ import logging
 import tempfile
 from pathlib import Path
 
+from . import book
 from .build import build
 from .data import sha256_file
 from .inputs import copy as copy_inputs
 from .manifest import FORMAT, NOT_ARCHIVED, git_info, output_files
+from .status import load_status
 
 log = logging.getLogger(__name__)
 
@@ -164,3 +166,95 @@ def _step_two(manifest: dict, bad_outputs: list[str], differ: list[str]) -> int:
         f"Rapporten är bekräftad."
     )
     return 0
+
+
+# ---------------------------------------------------------------- an adopted report against its draft
+
+STATUS_FILE = "data/status.yml"
+
+
+def compare_with_draft(manifest_path: Path, draft_path: Path, repo: Path) -> int:
+    """Show that a report differs from another build of it (its draft) only in the status lines: the same
+    parameters, the same inputs but the status file, the same published files but the PDF, and the PDFs'
+    texts differ only in lines that are part of a status line. Prints what differs; returns the exit code."""
+    reports = [(Path(p).resolve(), _read(Path(p).resolve())) for p in (manifest_path, draft_path)]
+    if any(m is None for _, m in reports):
+        return 2
+    (path, m), (draft, d) = reports
+    log.info(f"Jämför {path} med {draft}: skiljer de sig bara i rapportens status?")
+    problems, pdfs = _differences(m, d)
+    statuses = [_status_texts(p, x, Path(repo)) for p, x in reports]
+    # the status lines, and the appendix's row of the status file with its recorded hash
+    allowed = [text for texts in statuses for text in texts]
+    allowed += [f"{STATUS_FILE} {x['inputs'][STATUS_FILE][:16]}" for _, x in reports if STATUS_FILE in x["inputs"]]
+    for rel in pdfs:
+        for before, after in _changed_lines(draft.parent / rel, path.parent / rel):
+            shown = f"{rel}: utkastet {before!r}, rapporten {after!r}"
+            if all(_within(line, allowed) for line in (before, after) if line):
+                log.info(f"  statusrad: {shown}")
+            else:
+                problems.append(f"skiljer sig utanför statusraderna: {shown}")
+    for line in problems:
+        log.info(f"  {line}")
+    if problems:
+        log.info(f"Resultat: {len(problems)} skillnader utöver rapportens status.")
+        return 1
+    log.info(f"Resultat: rapporterna skiljer sig bara i statusraderna ({statuses[1][0]} → {statuses[0][0]}).")
+    return 0
+
+
+def _differences(m: dict, d: dict) -> tuple[list[str], list[str]]:
+    """What differs between two manifests besides the status file and the PDFs; and the PDFs both have."""
+    problems = []
+    if m["parameters"] != d["parameters"]:
+        problems.append(f"olika parametrar: {m['parameters']} och {d['parameters']}")
+    for rel in sorted(set(m["inputs"]) | set(d["inputs"])):
+        if rel != STATUS_FILE and m["inputs"].get(rel) != d["inputs"].get(rel):
+            problems.append(f"indata skiljer sig: {rel}")
+    pdfs = []
+    for rel in sorted(set(m["outputs"]) | set(d["outputs"])):
+        a, b = m["outputs"].get(rel), d["outputs"].get(rel)
+        if rel.endswith(".pdf") and a and b:
+            pdfs.append(rel)
+        elif (a or {}).get("sha256") != (b or {}).get("sha256"):
+            problems.append(f"publicerad fil skiljer sig: {rel}")
+    return problems, pdfs
+
+
+def _status_texts(path: Path, manifest: dict, repo: Path) -> list[str]:
+    """The status line a report prints, and the start page's sentence with it (as text)."""
+    root = path.parent / "inputs" if (path.parent / "inputs").is_dir() else repo
+    year = manifest["parameters"]["year"]
+    line = load_status(root / STATUS_FILE).line(year)
+    sentence = book.status_sentence(line, manifest["data"]["source"] == "example").replace("**", "")
+    return [line, sentence]
+
+
+def _pdf_lines(path: Path) -> list[str]:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(path))
+    try:
+        text = "\n".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def _changed_lines(draft: Path, report: Path) -> list[tuple[str, str]]:
+    """The lines of the two PDFs' texts that differ, paired (an empty side: a line only the other has)."""
+    import difflib
+
+    a, b = _pdf_lines(draft), _pdf_lines(report)
+    pairs = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op != "equal":
+            old, new = a[i1:i2], b[j1:j2]
+            n = max(len(old), len(new))
+            pairs += [(old[k] if k < len(old) else "", new[k] if k < len(new) else "") for k in range(n)]
+    return pairs
+
+
+def _within(line: str, texts: list[str]) -> bool:
+    """Whether a line of a PDF's text is (a part of) one of these status texts."""
+    return any(line in " ".join(text.split()) for text in texts)

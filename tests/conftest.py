@@ -14,7 +14,16 @@ from followup import example_data
 from followup.data import KOLADA_COLUMNS, LOCAL_COLUMNS, csv_text, json_text, seal_local, write_part
 
 REPO = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ["_config.yml", "_toc.yml", "book", "notebooks", "data/plan.yml", "data/plan.schema.json"]
+PROJECT_FILES = [
+    "_config.yml",
+    "_toc.yml",
+    "book",
+    "notebooks",
+    "data/plan.yml",
+    "data/plan.schema.json",
+    "data/status.yml",
+    "data/status.schema.json",
+]
 
 
 def make_dataset(
