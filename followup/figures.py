@@ -41,7 +41,7 @@ from .plan import GoalArea, Indicator, Plan  # noqa: E402
 WIDTH_IN, HEIGHT_IN = 5.0, 3.7
 FONT_PT = 13  # every text but the title
 TITLE_PT = 14
-CSS_WIDTH = 480  # the SVG's width in CSS px: the chart's width on a desktop (a phone scales it down)
+CSS_WIDTH = 440  # the SVG's width in CSS px: the chart's width on a desktop (116 mm in print); a phone scales it down
 PHONE_WIDTH = 340  # the content width of a 390 px wide phone, in CSS px (measured: 342 px in this theme)
 MIN_PHONE_FONT_PX = 12  # the smallest chart text on that phone
 
@@ -129,7 +129,7 @@ class Figure:
 
     def directive(self, relative_to: Path, provenance: str = "") -> str:
         """The MyST figure: the image with its alt text and caption, and its provenance as the legend. The
-        image's width is the SVG's own width in CSS px (the page's CSS caps it at the content width)."""
+        image is CSS_WIDTH px wide (the SVG's own width; the page's CSS caps it at the content width)."""
         rel = Path(self.path).relative_to(relative_to).as_posix()
         legend = f"\n\n{provenance}" if provenance else ""
         return (
@@ -290,7 +290,10 @@ def _place_end_labels(fig, ax, labels) -> bool:
 
 
 def _legend(fig, ax) -> None:
-    """The legend below the plot (under the year labels): two columns where they fit in the width, else one."""
+    """The legend below the plot (under the year labels): two columns where they fit in the width, else one;
+    none when nothing is drawn."""
+    if not ax.get_legend_handles_labels()[0]:
+        return
     below = mtransforms.ScaledTranslation(0, -(FONT_PT + 8) / 72, fig.dpi_scale_trans)
     kwargs = {
         "loc": "upper center",

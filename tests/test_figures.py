@@ -1,6 +1,7 @@
 import itertools
 import math
 import re
+import warnings
 
 import pytest
 from matplotlib.container import BarContainer
@@ -223,3 +224,12 @@ def test_chart_text_is_at_least_12_px_on_a_phone(tiny_dataset, tiny_plan, tmp_pa
         assert len(sizes) == svg.count("<text ")  # every text has its size
         assert min(sizes) >= figures.MIN_PHONE_FONT_PX, (fig.path.name, min(sizes))
         assert f'width="{figures.CSS_WIDTH}px"' in svg  # sized in CSS px: a desktop shows it at that width
+
+
+def test_a_chart_without_values_draws_no_legend(tiny_dataset, tiny_plan, tmp_path, drawn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns about a legend without lines
+        fig = chart(tiny_dataset, tiny_plan, tmp_path, index=1, year=2022)  # N00002 starts in 2023
+    assert "Inga värden finns för perioden." in fig.alt
+    assert list(fig.table.columns) == ["År"] and fig.table["År"].tolist() == [2022]
+    assert drawn[-1].axes[0].get_legend() is None
