@@ -5,9 +5,13 @@ results document (`analyse`, see followup.results), then shows them section by s
 reads the recorded documents (`recorded_results`) and recomputes nothing. Every number in a sentence here
 is filled in from computed values; no number is typed by hand.
 
-In the book (`book_output=True`, set by the build) a chart is a MyST figure directive with its alt text,
-caption and provenance; run by hand in Jupyter it is shown as an image with its caption beneath, and
-charts and tables are written beside the results document, never inside the repository.
+In the book (`book_output=True`, set by the build) a chart is a MyST figure directive with its alt text and
+caption, followed by its numbers as a table in a collapsed "Diagrammets siffror"; under every figure and
+table its provenance stays out of the reading flow: on the website in a collapsed "Underlag" (a sphinx-design
+dropdown, not printed), in the PDF as one short source line (`only-print`) that points to the appendix,
+which lists the full detail from the notebook's provenance record (`record_provenance`). Run by hand in
+Jupyter a chart is shown as an image with its caption, numbers and provenance beneath, and charts, tables
+and records are written beside the results document, never inside the repository.
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@ the overview, the results files (`_build/results/resultat-<year>.csv|json`, form
 `borlange-followup-results`), the Excel download's results sheet, the manifest and the appendix.
 
 The downloads' input values (every value row the report's indicators read) come from the data set, which
-the build has loaded and checked once.
+the build has loaded and checked once; the charts' numbers come from the goal areas' provenance records
+(`provenance/<chapter>.json`, format `borlange-followup-provenance`, written by followup.chapter beside a
+notebook's tables: per figure and table its sources, rows checksum, function, file and hashes), which the
+appendix also renders.
 
 All files are byte-identical for the same inputs: sorted rows, fixed float formatting, no timestamps (the
 Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carry a fixed date).
