@@ -210,3 +210,26 @@ def test_publish_refuses_a_partial_build(tmp_path, example_dataset):
     build(project, areas=["miljo"], with_pdf=False, quiet=True)
     with pytest.raises(Exception, match="only a full report"):
         publish(project)
+
+
+def test_each_chart_has_its_numbers_collapsed_and_downloadable(audited):
+    """The text alternative of a complex image: under every chart its numbers as a table, and all of them in
+    the downloads, the same numbers as the chart's own table file."""
+    import csv
+
+    build_dir = audited / "_build"
+    rows = list(csv.DictReader((build_dir / "downloads" / "diagram-2025.csv").open(encoding="utf-8")))
+    for slug in ("skolan", "boende"):
+        html = (build_dir / "html" / "chapters" / f"{slug}.html").read_text(encoding="utf-8")
+        main = html[html.index("<main") : html.index("</main>")]
+        figures = re.findall(r'<figure[^>]*id="(fig-[^"]+)"', main)
+        numbers = re.findall(r'<details class="[^"]*followup-siffror">.*?</details>', main, flags=re.S)
+        assert figures and len(numbers) == len(figures)
+        assert all("<table" in n and "<caption" in n for n in numbers)
+        downloaded = {r["figure"] for r in rows if r["goal_area"] == slug}
+        assert downloaded == set(figures)
+    first = [r for r in rows if r["figure"] == "fig-skolan-n15428" and r["series"] == "Borlänge" and r["value"]]
+    table = list(csv.DictReader((build_dir / "tables" / "fig-skolan-n15428.csv").open(encoding="utf-8")))
+    assert first and {(r["year"], float(r["value"])) for r in first} == {
+        (t["År"], float(t["Borlänge"])) for t in table if t["Borlänge"]
+    }
