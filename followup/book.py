@@ -144,7 +144,8 @@ def changes_text(inputs: Inputs, docs: dict[str, dict]) -> str:
     previous = inputs.previous
     if previous is None:
         return summary.no_previous_sentence(inputs.year)
-    changes = summary.compare(docs, previous)
+    not_chosen = tuple(s for s in inputs.plan.slugs if s not in inputs.slugs)  # a subset build (--areas)
+    changes = summary.compare(docs, previous, not_chosen)
     lines = [summary.comparison_sentence(changes, previous["report_year"])]
     moved_areas = summary.areas_moved(docs, previous)
     if moved_areas:
