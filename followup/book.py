@@ -85,9 +85,7 @@ def cover_notes(inputs: Inputs, docs: dict[str, dict]) -> list[str]:
     notes = [EXAMPLE_NOTE] if inputs.data.is_example else []
     missing = missing_deliveries(docs, inputs.plan, inputs.year)
     if missing:
-        notes.append(
-            f"Lokala uppgifter för {inputs.year} saknas: " + ", ".join(title for title, _ in missing) + " (utkast)"
-        )
+        notes.append(f"Lokala uppgifter för {inputs.year} saknas: " + ", ".join(title for title, _ in missing))
     return notes
 
 

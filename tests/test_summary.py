@@ -407,3 +407,27 @@ def test_a_subset_build_does_not_call_the_other_goal_areas_removed(tmp_path, doc
     assert set(kinds.values()) == {"same"} and len(kinds) == 3
     removed = [c for c in summary.compare(chosen, prev) if c.kind == "removed"]
     assert [c.title for c in removed] == ["Titel L1", "Titel N4", "Titel N5", "Titel N6"]
+
+
+def test_the_cover_names_status_example_data_and_missing_deliveries(docs):
+    docs["boende"]["indicators"][0]["missing_delivery"] = 2025
+    plan = SimpleNamespace(
+        title="Borlänge kommuns strategiska plan",
+        municipality=SimpleNamespace(name="Borlänge"),
+        period_start=2023,
+        period_end=2026,
+        indicators=lambda: iter([(None, SimpleNamespace(id="L1", supplier="Samhällsbyggnadsförvaltningen"))]),
+    )
+    inputs = SimpleNamespace(
+        plan=plan, year=2025, data=SimpleNamespace(is_example=True), status=SimpleNamespace(line=lambda y: "Utkast")
+    )
+    cover = book.cover(inputs, docs)
+    assert cover["cover_municipality"] == "Borlänge kommun" and cover["cover_status"] == "Utkast"
+    assert cover["cover_title"] == "Uppföljning 2025 av Borlänge kommuns strategiska plan"
+    assert cover["cover_notes"] == (
+        '<p class="report-cover-note">Exempeldata – inte officiell statistik</p>'
+        '<p class="report-cover-note">Lokala uppgifter för 2025 saknas: Kort L1</p>'
+    )
+    inputs.data.is_example = False
+    docs["boende"]["indicators"][0]["missing_delivery"] = None
+    assert book.cover(inputs, docs)["cover_notes"] == ""
