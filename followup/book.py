@@ -85,9 +85,7 @@ def cover_notes(inputs: Inputs, docs: dict[str, dict]) -> list[str]:
     notes = [EXAMPLE_NOTE] if inputs.data.is_example else []
     missing = missing_deliveries(docs, inputs.plan, inputs.year)
     if missing:
-        notes.append(
-            f"Lokala uppgifter för {inputs.year} saknas: " + ", ".join(title for title, _ in missing) + " (utkast)"
-        )
+        notes.append(f"Lokala uppgifter för {inputs.year} saknas: " + ", ".join(title for title, _ in missing))
     return notes
 
 
@@ -144,7 +142,8 @@ def changes_text(inputs: Inputs, docs: dict[str, dict]) -> str:
     previous = inputs.previous
     if previous is None:
         return summary.no_previous_sentence(inputs.year)
-    changes = summary.compare(docs, previous)
+    not_chosen = tuple(s for s in inputs.plan.slugs if s not in inputs.slugs)  # a subset build (--areas)
+    changes = summary.compare(docs, previous, not_chosen)
     lines = [summary.comparison_sentence(changes, previous["report_year"])]
     moved_areas = summary.areas_moved(docs, previous)
     if moved_areas:

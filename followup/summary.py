@@ -192,10 +192,11 @@ def _reasons(old: dict, new: dict, record: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
-def compare(docs: dict[str, dict], previous: dict) -> list[Change]:
+def compare(docs: dict[str, dict], previous: dict, not_chosen: tuple[str, ...] = ()) -> list[Change]:
     """This year's indicators against last year's published results: the same id and rule are compared
     (moved or same); another rule is "rule_changed"; an id last year lacked is "new"; one that is gone is
-    "removed". In this year's order, the removed ones last."""
+    "removed" (unless its goal area is one of `not_chosen`, the plan's goal areas a subset build leaves out).
+    In this year's order, the removed ones last."""
     before = {row["indicator"]: row for row in previous["indicators"]}
     titles = {g["goal_area"]: g["title"] for g in previous["goal_areas"]}
     out, seen = [], set()
@@ -214,7 +215,7 @@ def compare(docs: dict[str, dict], previous: dict) -> list[Change]:
                 reasons = _reasons(old, new, r)
                 out.append(Change("moved", area, r["short_title"], old["verdict"], new["verdict"], reasons))
     for row in previous["indicators"]:
-        if row["indicator"] not in seen:
+        if row["indicator"] not in seen and row["goal_area"] not in not_chosen:
             area = titles.get(row["goal_area"], row["goal_area"])
             out.append(Change("removed", area, row["title"], before=row["verdict"]))
     return out

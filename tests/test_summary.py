@@ -251,7 +251,7 @@ def test_moved_verdicts_say_why(tmp_path, docs):
         "annan bedömning och 0 samma; 2 indikatorer är nya; 1 indikator bedöms efter en ändrad regel och "
         "jämförs inte; 1 indikator från förra året finns inte med i år."
     )
-    inputs = SimpleNamespace(previous=prev, year=2025)
+    inputs = SimpleNamespace(previous=prev, year=2025, plan=SimpleNamespace(slugs=list(docs)), slugs=list(docs))
     text = plain(book.changes_text(inputs, docs))
     assert "- Skolan, Kort N2: ✔ Uppfyllt → ✘ Ej uppfyllt (reviderat värde för 2025: 62,0 % → 50,0 %)" in text
     assert "- Boende, Kort N5: ↘ Ej i fas → ↗ I fas (skälet framgår inte av resultaten)" in text
@@ -397,3 +397,37 @@ def test_the_pdf_bookmarks_list_the_start_pages_headings():
     headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith(("# ", "## "))]
     assert headings == list(book.START_PAGE_HEADINGS)
     assert text.startswith('<div class="report-cover only-print">')  # the cover, before the first heading
+
+
+def test_a_subset_build_does_not_call_the_other_goal_areas_removed(tmp_path, docs):
+    previous_file(tmp_path, docs)
+    prev = summary.read_previous(tmp_path, 2025)
+    chosen = {"skolan": docs["skolan"]}
+    kinds = {c.title: c.kind for c in summary.compare(chosen, prev, not_chosen=("boende", "miljo"))}
+    assert set(kinds.values()) == {"same"} and len(kinds) == 3
+    removed = [c for c in summary.compare(chosen, prev) if c.kind == "removed"]
+    assert [c.title for c in removed] == ["Titel L1", "Titel N4", "Titel N5", "Titel N6"]
+
+
+def test_the_cover_names_status_example_data_and_missing_deliveries(docs):
+    docs["boende"]["indicators"][0]["missing_delivery"] = 2025
+    plan = SimpleNamespace(
+        title="Borlänge kommuns strategiska plan",
+        municipality=SimpleNamespace(name="Borlänge"),
+        period_start=2023,
+        period_end=2026,
+        indicators=lambda: iter([(None, SimpleNamespace(id="L1", supplier="Samhällsbyggnadsförvaltningen"))]),
+    )
+    inputs = SimpleNamespace(
+        plan=plan, year=2025, data=SimpleNamespace(is_example=True), status=SimpleNamespace(line=lambda y: "Utkast")
+    )
+    cover = book.cover(inputs, docs)
+    assert cover["cover_municipality"] == "Borlänge kommun" and cover["cover_status"] == "Utkast"
+    assert cover["cover_title"] == "Uppföljning 2025 av Borlänge kommuns strategiska plan"
+    assert cover["cover_notes"] == (
+        '<p class="report-cover-note">Exempeldata – inte officiell statistik</p>'
+        '<p class="report-cover-note">Lokala uppgifter för 2025 saknas: Kort L1</p>'
+    )
+    inputs.data.is_example = False
+    docs["boende"]["indicators"][0]["missing_delivery"] = None
+    assert book.cover(inputs, docs)["cover_notes"] == ""
