@@ -93,7 +93,9 @@ def chromium():
 def mode_script(mode: str) -> str:
     """Set before any page script runs: the theme reads its colour mode from localStorage (an empty value
     logs "Got invalid theme mode")."""
-    return f'localStorage.setItem("mode", "{mode}"); localStorage.setItem("theme", "{mode}");'
+    return (
+        f'if (location.protocol.startsWith("http")) {{ localStorage.mode = "{mode}"; localStorage.theme = "{mode}"; }}'
+    )
 
 
 def is_harmless_404(url: str) -> bool:
