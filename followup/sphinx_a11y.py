@@ -30,6 +30,9 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 LANGUAGE = "sv"
 CATALOG = "sphinx"  # the catalogue Sphinx's templates and writers translate with
@@ -204,6 +207,13 @@ def add_script_translations(app) -> None:
     app.config.html_static_path = [*app.config.html_static_path, str(folder)]
 
 
+def check_page(app, env) -> None:
+    """The configured statement must be a page of the book (a warning, which fails the report's build)."""
+    page = app.config.followup_accessibility_page
+    if page and page not in env.found_docs:
+        logger.warning(f"followup_accessibility_page: {page!r} is not a page of the book (add it to _toc.yml)")
+
+
 def footer_link(app, pagename, templatename, context, doctree) -> None:
     page = app.config.followup_accessibility_page
     if page and page in app.env.all_docs:
@@ -224,6 +234,7 @@ def setup(app):
         add_translations(app)
     app.connect("config-inited", add_templates)
     app.connect("builder-inited", add_script_translations)
+    app.connect("env-check-consistency", check_page)
     app.connect("html-page-context", footer_link)
     app.connect("build-finished", drop_fragments)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
