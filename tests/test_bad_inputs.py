@@ -30,6 +30,7 @@ parts:
   - caption: Bilaga
     chapters:
       - file: om-rapporten
+      - file: tillganglighet
 """
 
 

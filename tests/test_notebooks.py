@@ -83,7 +83,8 @@ def test_committed_toc_matches_the_plan(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
     committed = toc.check(REPO / "_toc.yml", plan)
     assert toc.chapter_files(committed) == ["chapters/oversikt"] + [f"chapters/{s}" for s in plan.slugs] + [
-        "om-rapporten"
+        "om-rapporten",
+        "tillganglighet",
     ]
 
 
@@ -100,7 +101,8 @@ def test_toc_out_of_step_with_the_plan_is_an_error(tmp_path):
 def test_subset_toc_keeps_the_overview_and_the_chosen_areas():
     committed = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
     sub = toc.subset(committed, ["miljo", "skolan"])
-    assert toc.chapter_files(sub) == ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten"]
+    expected = ["chapters/oversikt", "chapters/skolan", "chapters/miljo", "om-rapporten", "tillganglighet"]
+    assert toc.chapter_files(sub) == expected
 
 
 def test_the_commentary_is_filled_after_execution(tiny_plan, tmp_path):
