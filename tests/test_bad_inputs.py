@@ -21,7 +21,7 @@ CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir())
 TOC = """format: jb-book
 root: index
 parts:
-  - caption: Sammanfattning
+  - caption: Alla målområden
     chapters:
       - file: chapters/oversikt
   - caption: Målområden
