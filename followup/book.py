@@ -328,7 +328,7 @@ def jupyter_book(book: Path, builder: str) -> Path:
 
 # The PDF's page margins (top, right, bottom, left) in mm: written into print.css, and assumed by the
 # measurement of the printed layout (followup.pdf.measure).
-PAGE_MARGINS_MM = (20, 17, 18, 17)
+PAGE_MARGINS_MM = (15, 15, 14, 15)
 
 
 def print_css(inputs: Inputs, template: Path) -> str:

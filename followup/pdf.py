@@ -9,14 +9,16 @@ repaired afterwards with pikepdf: a heading moved to the next page by a keep-wit
 
 from __future__ import annotations
 
+import bisect
 import csv
+import itertools
 import logging
 import shutil
 import statistics
 import subprocess
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,7 +157,8 @@ class Heading:
 class Layout:
     pages: list[PageLayout]
     headings: list[Heading]
-    text: str  # the body text of the whole document, compacted (see _compact), in reading order
+    text: str  # the body text of the whole document, compacted (see _compact), in the order it is drawn
+    page_ends: list[int] = field(default_factory=list)  # where each page's text ends in `text`
 
     @property
     def median_fill(self) -> float:
@@ -175,16 +178,17 @@ class Layout:
     def missing_cells(self, rows: list[list[str]]) -> list[str]:
         """The cells of a table (header row first) that the PDF's text does not show in order; a table is
         found by its header row (the place from which most cells follow), and each cell must follow the one
-        before it closely (a repeated header row or a caption may come between)."""
+        before it, on the same page or the next (Chromium may draw a paragraph after a table before it)."""
         header = _compact("".join(rows[0]))
-        gap = len(header) + 1500
+        ends = self.page_ends or [len(self.text)]
         cells = [_compact(c) for row in rows for c in row if _compact(c)]
         best: list[str] | None = None
         start = self.text.find(header)
         while start >= 0:
             pos, missing = start, []
             for cell, raw in zip(cells, (c for row in rows for c in row if _compact(c)), strict=True):
-                found = self.text.find(cell, pos, pos + gap + len(cell))
+                page = bisect.bisect_right(ends, max(pos - 1, 0))  # where the previous cell ends
+                found = self.text.find(cell, pos, ends[min(page + 1, len(ends) - 1)])
                 if found < 0:
                     missing.append(raw)
                 else:
@@ -222,7 +226,7 @@ def measure(pdf: Path, margins_mm: tuple[float, float, float, float]) -> Layout:
                 if obj.type == 2 and (right - left) * (top - bottom) > 0.8 * (box[2] - box[0]) * (box[3] - box[1]):
                     continue  # the page's background
                 body.append((left, bottom, right, top))
-                tol = 1.0
+                tol = 2.0  # half a table border may lie on the edge
                 if left < box[0] - tol or right > box[2] + tol or top > box[3] + tol or bottom < box[1] - tol:
                     outside.append((round(left, 1), round(bottom, 1), round(right, 1), round(top, 1)))
             lowest = min((b[1] for b in body), default=box[3])
@@ -241,8 +245,8 @@ def measure(pdf: Path, margins_mm: tuple[float, float, float, float]) -> Layout:
             title = item.get_title()
             alone = _alone(title, y, texts[index], lowest_by_page[index])
             headings.append(Heading(title, item.level, index + 1, tops[index] - y, alone))
-        text = "".join(_compact(c) for chars in texts for c, _ in chars)
-        return Layout(pages, headings, text)
+        page_texts = ["".join(_compact(c) for c, _ in chars) for chars in texts]
+        return Layout(pages, headings, "".join(page_texts), list(itertools.accumulate(map(len, page_texts))))
     finally:
         doc.close()
 
