@@ -340,7 +340,13 @@ def print_css(inputs: Inputs, template: Path) -> str:
     chapters = ", ".join(f"section#{name}" for name in [OVERVIEW, *inputs.slugs])
     text = string.Template(template.read_text(encoding="utf-8"))
     margin = " ".join(f"{m}mm" for m in PAGE_MARGINS_MM)
-    return text.substitute(header=header.replace("\\", "\\\\").replace('"', '\\"'), chapters=chapters, margin=margin)
+    content_height = f"{297 - PAGE_MARGINS_MM[0] - PAGE_MARGINS_MM[2]}mm"  # A4
+    return text.substitute(
+        header=header.replace("\\", "\\\\").replace('"', '\\"'),
+        chapters=chapters,
+        margin=margin,
+        content_height=content_height,
+    )
 
 
 def assemble(inputs: Inputs, stage: Path) -> Path:

@@ -1,6 +1,7 @@
 """Unit tests of followup.pdf: the bookmark repairs and the measurement of the printed layout, on small PDFs
 written here (no browser)."""
 
+import re
 from itertools import accumulate
 from pathlib import Path
 
@@ -95,3 +96,133 @@ def test_missing_cells():
     assert paged("OmrådeVärdeSkolan", "xx", "85,8%Miljö−1,2").missing_cells(rows) == ["85,8 %", "Miljö", "−1,2"]
     assert paged("OmrådeVärdeSkolan", "xx85,8%", "Miljö−1,2").missing_cells(rows) == []
     assert layout([1], text="Skolan").missing_cells(rows) == ["Område … (the header row is not in the PDF)"]
+
+
+PAGE = """<!DOCTYPE html><html lang="sv"><head><title>T</title></head><body>{cover}<article class="bd-article">
+<section id="rapport"><h1>Rapport</h1><p>Text.</p>
+<section id="data"><h2>Data<a class="headerlink" href="#data">#</a></h2><p>Om data &amp; mer.</p></section>
+<div class="only-screen"><section id="skarm"><h2>Bara på skärmen</h2></section></div>
+<section id="skolan"><h2>Skolan &amp; förskolan</h2><section id="skolan-mal"><h3>Mål</h3></section></section>
+</section></article></body></html>"""
+COVER = '<div class="report-cover only-print"><p>Uppföljning 2025</p></div>'
+
+
+def test_contents_entries_and_page():
+    from followup.pdf import contents_entries, contents_html, with_contents
+
+    entries = contents_entries(PAGE.format(cover=""))
+    assert entries == [("data", "Data"), ("skolan", "Skolan & förskolan")]
+    block = contents_html(entries, [3, 5])
+    assert '<a href="#skolan"><span class="report-contents-entry">Skolan &amp; förskolan</span>' in block
+    assert '<span class="report-contents-page">5</span>' in block
+    assert '<span class="report-contents-page"></span>' in contents_html(entries, None)
+    # after the cover when there is one, else first in the article
+    with_cover = with_contents(PAGE.format(cover=COVER), block)
+    assert with_cover.index("report-cover") < with_cover.index("report-contents") < with_cover.index("<article")
+    without = with_contents(PAGE.format(cover=""), block)
+    assert without.index("<article") < without.index("report-contents") < without.index('id="rapport"')
+    assert without.startswith("<!DOCTYPE html>") and "Om data &amp; mer." in without
+
+
+def test_contents_page_numbers_from_the_bookmarks(tmp_path):
+    from followup.errors import BuildError
+    from followup.pdf import entry_pages
+
+    pdf = pikepdf.new()
+    for _ in range(4):
+        pdf.add_blank_page(page_size=(595, 842))
+    with pdf.open_outline() as out:
+        top = pikepdf.OutlineItem("Rapport", 0)
+        # level 1: the contents page's own heading is skipped; a doubled title still counts
+        top.children += [pikepdf.OutlineItem(t, p) for t, p in [("Innehåll", 1), ("Data", 2), ("Skolan Skolan", 3)]]
+        out.root.append(top)
+    pdf.save(tmp_path / "c.pdf")
+    assert entry_pages(tmp_path / "c.pdf", [("data", "Data"), ("skolan", "Skolan")]) == [3, 4]
+    with pytest.raises(BuildError, match="no bookmark for the contents entry 'Miljö'"):
+        entry_pages(tmp_path / "c.pdf", [("data", "Data"), ("miljo", "Miljö")])
+
+
+def test_front_pages_are_not_sparse():
+    lay = layout([0.2, 0.1, 0.3, 0.9], [("Innehåll", 1, 2, 0), ("Skolan", 1, 3, 0)])
+    assert lay.front_pages() == 2 and lay.sparse_pages() == [3]
+
+
+def test_print_with_contents_uses_a_right_guess_once(tmp_path, monkeypatch):
+    """One print when the guessed numbers are right, two when not (without a browser: the "print" writes
+    a PDF whose bookmarks put Data on page 3 and Skolan on page 5)."""
+    from followup import pdf as pdf_module
+
+    prints = []
+
+    def fake_print(page, out):
+        html = page.read_text(encoding="utf-8")
+        prints.append("".join(re.findall(r'report-contents-page">(\d*)<', html)))
+        doc = pikepdf.new()
+        for _ in range(5):
+            doc.add_blank_page(page_size=(595, 842))
+        with doc.open_outline() as outline:
+            outline.root.extend([pikepdf.OutlineItem("Data", 2), pikepdf.OutlineItem("Skolan & förskolan", 4)])
+        doc.save(out)
+
+    monkeypatch.setattr(pdf_module, "print_to_pdf", fake_print)
+    page = tmp_path / "index.html"
+    page.write_text(PAGE.format(cover=COVER), encoding="utf-8")
+    out = tmp_path / "out.pdf"
+    assert pdf_module.print_with_contents(page, out, [3, 5]) == [3, 5] and prints == ["35"]
+    prints.clear()
+    assert pdf_module.print_with_contents(page, out, [3, 4]) == [3, 5] and prints == ["34", "35"]
+    prints.clear()
+    assert pdf_module.print_with_contents(page, out) == [3, 5] and prints == ["", "35"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "out.pdf"]  # the draft is removed
+
+
+def tagged_pdf(path: Path, *kids) -> Path:
+    """A one-page PDF whose structure tree is Document > kids; a kid is (type, alt or None, [kids])."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+
+    def elem(kind, alt, children, parent):
+        e = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name("/" + kind), P=parent))
+        if alt is not None:
+            e.Alt = pikepdf.String(alt)
+        e.Pg = pdf.pages[0].obj
+        e.K = pikepdf.Array([elem(*c, e) for c in children])
+        return e
+
+    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    root.K = elem("Document", None, list(kids), root)
+    pdf.Root.StructTreeRoot = root
+    pdf.Root.Lang = pikepdf.String("en")
+    pdf.save(path)
+    return path
+
+
+def test_finish_completes_the_tags_and_the_catalog(tmp_path):
+    from followup.pdf import STANDARD_TYPES, _elements, finish
+
+    chart = ("Figure", None, [("Figure", "Linjediagram: Skolan", []), ("Caption", None, [("P", None, [])])])
+    path = tagged_pdf(tmp_path / "t.pdf", chart, ("P", None, [("Strong", None, [])]), ("Figure", "Karta", []))
+    finish(path, [], {"Title": "Rapport"}, epoch=0)
+    with pikepdf.open(path) as doc:
+        tree = doc.Root.StructTreeRoot
+        kinds = [str(e.S) for e in _elements(tree)]
+        assert kinds == ["/Document", "/Div", "/Figure", "/Caption", "/P", "/P", "/Strong", "/Figure"]
+        figures = [e for e in _elements(tree) if e.S == "/Figure"]
+        assert [str(f.Alt) for f in figures] == ["Linjediagram: Skolan", "Karta"]
+        role_map = {str(k): str(v) for k, v in tree.RoleMap.items()}
+        assert role_map == {"/Strong": "/Span"}
+        assert all(k[1:] in STANDARD_TYPES or k in role_map for k in kinds)
+        assert doc.Root.PageMode == "/UseOutlines" and doc.Root.ViewerPreferences.DisplayDocTitle is True
+        assert str(doc.Root.Lang) == "sv" and str(doc.docinfo.Title) == "Rapport"
+
+
+def test_finish_refuses_a_figure_without_text_and_an_unknown_type(tmp_path):
+    from followup.errors import BuildError
+    from followup.pdf import finish
+
+    bare = tagged_pdf(tmp_path / "a.pdf", ("Figure", None, [("Caption", None, [])]))
+    with pytest.raises(BuildError, match="a figure on page 1 of the PDF has no alternative text"):
+        finish(bare, [], {})
+    odd = tagged_pdf(tmp_path / "b.pdf", ("Blink", None, []))
+    with pytest.raises(BuildError, match="structure type /Blink, which is not standard and has no role map"):
+        finish(odd, [], {})
