@@ -226,3 +226,23 @@ def test_finish_refuses_a_figure_without_text_and_an_unknown_type(tmp_path):
     odd = tagged_pdf(tmp_path / "b.pdf", ("Blink", None, []))
     with pytest.raises(BuildError, match="structure type /Blink, which is not standard and has no role map"):
         finish(odd, [], {})
+
+
+def test_print_css_template_is_filled():
+    from types import SimpleNamespace
+
+    from followup.book import PAGE_MARGINS_MM, print_css
+
+    from conftest import REPO
+
+    inputs = SimpleNamespace(
+        year=2025, plan=SimpleNamespace(title='Plan "B"'), data=SimpleNamespace(is_example=True), slugs=["skolan"]
+    )
+    css = print_css(inputs, REPO / "book" / "_static" / "print.css")
+    top, right, bottom, left = PAGE_MARGINS_MM
+    assert f"margin: {top}mm {right}mm {bottom}mm {left}mm;" in css
+    assert f"calc({297 - top - bottom}mm - 1mm)" in css  # the cover fills the A4 page's content box
+    assert 'content: "Uppföljning 2025 av Plan \\"B\\" · Exempeldata – inte officiell statistik"' in css
+    assert "section#oversikt, section#skolan { break-before: page; }" in css
+    rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    assert 'section[id$="-om-indikatorerna"]' in rules and not re.search(r"\$[a-z_{$]", rules)  # none left
