@@ -89,3 +89,14 @@ def test_pdf_tags_and_catalog(report):
         role_map = {str(k) for k in (tree.get("/RoleMap") or {}).keys()}
         odd = {str(e.S) for e in elements} - {f"/{t}" for t in pdf.STANDARD_TYPES} - role_map
         assert odd == set()
+
+
+def test_cover_is_a_page_of_its_own(report):
+    project, path, layout = report
+    if "report-cover" not in (project / "_build" / "html" / "index.html").read_text(encoding="utf-8"):
+        pytest.skip("the start page has no cover block (.report-cover)")
+    texts = page_texts(path)
+    header = "Uppföljning 2025 av Borlänge kommuns strategiska plan · Exempeldata – inte officiell statistik"
+    assert header in texts[1] and header not in texts[0] and "Sida" not in texts[0]  # no running header, no number
+    assert "2025" in texts[0] and "Borlänge" in texts[0]
+    assert f"Sida 2 av {len(texts)}" in texts[1] and layout.front_pages() == 2  # the contents follow it
