@@ -465,6 +465,11 @@ def jupyter_book(book: Path, builder: str) -> Path:
         b.stop()
 
 
+# The PDF's page margins (top, right, bottom, left) in mm: written into print.css, and assumed by the
+# measurement of the printed layout (followup.pdf.measure).
+PAGE_MARGINS_MM = (15, 15, 14, 15)
+
+
 def print_css(inputs: Inputs, template: Path) -> str:
     """The print stylesheet (book/_static/print.css, a template) with this report's running header and the
     sections that start a page."""
@@ -473,7 +478,14 @@ def print_css(inputs: Inputs, template: Path) -> str:
         header += f" · {EXAMPLE_NOTE}"
     chapters = ", ".join(f"section#{name}" for name in [OVERVIEW, *inputs.slugs])
     text = string.Template(template.read_text(encoding="utf-8"))
-    return text.substitute(header=header.replace("\\", "\\\\").replace('"', '\\"'), chapters=chapters)
+    margin = " ".join(f"{m}mm" for m in PAGE_MARGINS_MM)
+    content_height = f"{297 - PAGE_MARGINS_MM[0] - PAGE_MARGINS_MM[2]}mm"  # A4
+    return text.substitute(
+        header=header.replace("\\", "\\\\").replace('"', '\\"'),
+        chapters=chapters,
+        margin=margin,
+        content_height=content_height,
+    )
 
 
 def assemble(inputs: Inputs, stage: Path) -> Path:

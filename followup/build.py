@@ -383,6 +383,7 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
                 p.relative_to(single).as_posix(): sha256_file(p) for p in sorted(single.rglob("*")) if p.is_file()
             },
             "print": [pdf.CHROMIUM_FLAGS, headings, metadata, epoch],
+            "code": sha256_file(Path(pdf.__file__)),  # how it is printed and post-processed
         }
     )
     printed = out.parent / "printed"  # the entry's folder: the PDF and content.json
@@ -391,8 +392,17 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
         pdf_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(printed / pdf_path.name, pdf_path)
     else:
-        pdf.print_to_pdf(single / "index.html", pdf_path)
+        started = time.monotonic()
+        # The contents page's numbers of the last print of this book, a guess that spares a second print.
+        last = single.parent / "contents-pages.json"  # beside Sphinx's output, in the book's stable folder
+        entries = pdf.contents_entries((single / "index.html").read_text(encoding="utf-8"))
+        known = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else {}
+        guess = known.get("pages") if known.get("entries") == [title for _, title in entries] else None
+        pages = pdf.print_with_contents(single / "index.html", pdf_path, guess)
+        last.write_text(json.dumps({"entries": [t for _, t in entries], "pages": pages}) + "\n", encoding="utf-8")
         pdf.finish(pdf_path, headings, metadata, epoch=epoch)
+        took = fmt.number(time.monotonic() - started, 1)
+        log.info(f"  printed in {took} s" + (" (the contents page's numbers as last time)" if pages == guess else ""))
         printed.mkdir()
         shutil.copyfile(pdf_path, printed / pdf_path.name)
         facts = {"content_sha256": manifest.pdf_content_sha256(pdf_path)}
