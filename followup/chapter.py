@@ -242,13 +242,15 @@ def dropdown(title: str, body: str, css: str) -> str:
     return f"::::{{dropdown}} {title}\n:class-container: only-screen {css}\n\n{body}\n::::\n"
 
 
-def provenance_markdown(ctx: Context, entry: dict) -> str:
+def provenance_markdown(ctx: Context, entry: dict, source_shown: bool = False) -> str:
     """Under a figure or table: in the book, the full provenance collapsed ("Underlag", website only) and one
-    short line for the PDF that points to the appendix; run by hand, the provenance as a paragraph."""
+    short line for the PDF that points to the appendix (without the source when `source_shown`: a chart's
+    caption names it already); run by hand, the provenance as a paragraph."""
     if not ctx.book_output:
         return underlag_text(entry)
     see = "Se även {doc}`Om rapporten <../om-rapporten>`."
-    printed = f"{md_escape(entry['source'])} Underlag: {{ref}}`bilagan <{entry['label']}>`."
+    source = "" if source_shown else f"{md_escape(entry['source'])} "
+    printed = f"{source}Underlag: {{ref}}`bilagan <{entry['label']}>`."
     return (
         dropdown("Underlag", f"{underlag_text(entry)} {see}", "followup-underlag")
         + f"\n:::{{container}} only-print followup-kalla\n{printed}\n:::\n"
@@ -403,7 +405,7 @@ def _show_figure(ctx: Context, fig: figures.Figure, ind: Indicator, title: str, 
         parts = [fig.directive(Path("."))]
         if shown is not None:
             parts.append(dropdown("Diagrammets siffror", _html_block(shown), "followup-siffror"))
-        parts.append(provenance_markdown(ctx, entry))
+        parts.append(provenance_markdown(ctx, entry, source_shown="Källa:" in fig.caption))
         display(Markdown("\n".join(parts)))
     else:
         display(SVG(filename=str(fig.path)))

@@ -137,6 +137,18 @@ def test_a_chart_without_numbers_has_no_numbers_table(ctx, shown, tmp_path):
     assert results.chart_rows({"skolan": Path(".")}) == []
 
 
+def test_a_charts_print_line_names_the_source_once(ctx, shown, tmp_path):
+    """A chart's caption names its source: its printed line under it only points to the appendix; a caption
+    without a source keeps the source in the printed line."""
+    ind = ctx.plan.area("skolan").indicators[0]
+    (tmp_path / "a.svg").write_text("<svg/>", encoding="utf-8")
+    for name, caption in (("fig-a", "Bildtext. Källa: Kolada, N00001."), ("fig-b", "Bildtext.")):
+        chapter._show_figure(ctx, FakeFigure(Path("a.svg"), name, "Alt.", caption), ind, "A", "f")
+    lines = [md.split(":::{container}")[1].splitlines()[1] for _, md in shown]
+    assert lines[0].startswith("Underlag: {ref}`bilagan")
+    assert lines[1].startswith("Källa:") and "Underlag: {ref}`bilagan" in lines[1]
+
+
 def test_chart_numbers_need_the_year_first(ctx):
     ind = ctx.plan.area("skolan").indicators[0]
     with pytest.raises(Exception, match="first column must be 'År'"):
