@@ -476,7 +476,8 @@ def print_css(inputs: Inputs, template: Path) -> str:
     header = report_title(inputs)
     if inputs.data.is_example:
         header += f" · {EXAMPLE_NOTE}"
-    chapters = ", ".join(f"section#{name}" for name in [OVERVIEW, *inputs.slugs])
+    # (a chapter has its title as h2 in the single page; the appendix has sections of the same ids, h4, which run on)
+    chapters = ", ".join(f"section#{name}:has(> h2)" for name in [OVERVIEW, *inputs.slugs])
     text = string.Template(template.read_text(encoding="utf-8"))
     margin = " ".join(f"{m}mm" for m in PAGE_MARGINS_MM)
     content_height = f"{297 - PAGE_MARGINS_MM[0] - PAGE_MARGINS_MM[2]}mm"  # A4

@@ -243,6 +243,6 @@ def test_print_css_template_is_filled():
     assert f"margin: {top}mm {right}mm {bottom}mm {left}mm;" in css
     assert f"calc({297 - top - bottom}mm - 1mm)" in css  # the cover fills the A4 page's content box
     assert 'content: "Uppföljning 2025 av Plan \\"B\\" · Exempeldata – inte officiell statistik"' in css
-    assert "section#oversikt, section#skolan { break-before: page; }" in css
+    assert "section#oversikt:has(> h2), section#skolan:has(> h2) { break-before: page; }" in css
     rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     assert 'section[id$="-om-indikatorerna"]' in rules and not re.search(r"\$[a-z_{$]", rules)  # none left
