@@ -39,6 +39,7 @@ MODULES = [
     "sphinx_jupyterbook_latex",
     "followup.sphinx_anchors",
     "followup.sphinx_offline",
+    "followup.sphinx_a11y",
     "followup.sphinx_stable",
 ]
 
