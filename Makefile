@@ -10,6 +10,7 @@
 #   make example-data   regenerate data/example/ from data/example/generator.yml
 #   make lab            JupyterLab on localhost with one ready notebook per goal area (in lab/, git-ignored)
 #   make bench          incremental builds against a naive papermill loop, then data scale (bench/README.md)
+#   make screenshots    the README's screenshots (docs/screenshots/) from the built website (after make report)
 #   make lint           ruff check, ruff format --check (settings in pyproject.toml) and notebooks without outputs
 PY := .venv/bin/python
 YEAR ?=
@@ -18,7 +19,7 @@ PDF ?= 1
 
 ARGS := $(if $(YEAR),--year $(YEAR)) $(if $(AREAS),--areas $(AREAS)) $(if $(filter 0 no false,$(PDF)),--no-pdf)
 
-.PHONY: setup report fetch local verify publish test test-fast lint lab example-data clean bench
+.PHONY: setup report fetch local verify publish test test-fast lint lab example-data clean bench screenshots
 
 setup:
 	@bash scripts/setup.sh
@@ -60,6 +61,9 @@ lab: setup
 bench: setup
 	$(PY) bench/incremental.py
 	$(PY) bench/data_scale.py
+
+screenshots: report
+	$(PY) scripts/screenshots.py
 
 example-data: setup
 	$(PY) -m followup.example_data
