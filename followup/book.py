@@ -187,7 +187,8 @@ def pdf_headings(inputs: Inputs) -> list[str]:
     ]
 
 
-# The start page's headings (book/index.md), in order: the PDF's first bookmarks; a test checks the page.
+# The start page's headings under its title (book/index.md: the report's title, then these), in order: the
+# PDF's first bookmarks after the title; a test checks the page.
 START_PAGE_HEADINGS = (
     "Sammanfattning",
     "Målområdena i korthet",

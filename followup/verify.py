@@ -16,7 +16,9 @@ from pathlib import Path
 from . import book
 from .build import build
 from .data import sha256_file
+from .errors import FollowupError
 from .inputs import copy as copy_inputs
+from .layout import STATUS_FILE
 from .manifest import FORMAT, NOT_ARCHIVED, git_info, output_files
 from .status import load_status
 
@@ -170,8 +172,6 @@ def _step_two(manifest: dict, bad_outputs: list[str], differ: list[str]) -> int:
 
 # ---------------------------------------------------------------- an adopted report against its draft
 
-STATUS_FILE = "data/status.yml"
-
 
 def compare_with_draft(manifest_path: Path, draft_path: Path, repo: Path) -> int:
     """Show that a report differs from another build of it (its draft) only in the status lines: the same
@@ -224,8 +224,17 @@ def _differences(m: dict, d: dict) -> tuple[list[str], list[str]]:
 def _status_texts(path: Path, manifest: dict, repo: Path) -> list[str]:
     """The status line a report prints, and the start page's sentence with it (as text)."""
     root = path.parent / "inputs" if (path.parent / "inputs").is_dir() else repo
+    status = root / STATUS_FILE
+    recorded = manifest["inputs"].get(STATUS_FILE)
+    found = sha256_file(status) if status.is_file() else None
+    if found != recorded:  # (a build's manifest has no inputs/ beside it: the repository's may have changed since)
+        raise FollowupError(
+            f"{status}: not the status file {path} was built with (sha256 {(recorded or 'none, no file')[:16]} "
+            f"recorded, {(found or 'none, no file')[:16]} found); compare archived reports (reports/<year>/"
+            "manifest.json), which keep their inputs"
+        )
     year = manifest["parameters"]["year"]
-    line = load_status(root / STATUS_FILE).line(year)
+    line = load_status(status).line(year)
     sentence = book.status_sentence(line, manifest["data"]["source"] == "example").replace("**", "")
     return [line, sentence]
 

@@ -87,3 +87,38 @@ def test_the_status_file_is_a_recorded_input_when_present(tmp_path):
     (tmp_path / "data" / "status.yml").write_text("schema_version: 1\nyear: 2025\nstatus: utkast\n")
     rels = input_files(tmp_path, tmp_path / "data" / "example", 2025, [])
     assert {"data/status.yml", "data/status.schema.json"} <= set(rels)
+
+
+def test_verify_against_a_draft_refuses_a_status_file_changed_since_the_build(tmp_path):
+    """A build's manifest (_build/) keeps no inputs beside it: verify --draft reads the repository's status
+    file, and refuses it when it is not the one the build recorded."""
+    import json
+
+    from followup.data import sha256_file
+    from followup.errors import FollowupError
+    from followup.layout import STATUS_FILE
+    from followup.manifest import FORMAT
+    from followup.verify import compare_with_draft
+
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    status = repo / STATUS_FILE
+    status.write_text("schema_version: 1\nyear: 2025\nstatus: utkast\n", encoding="utf-8")
+    recorded = sha256_file(status)
+    paths = []
+    for name in ("build", "draft"):
+        manifest = {
+            "format": FORMAT,
+            "parameters": {"year": 2025},
+            "inputs": {STATUS_FILE: recorded},
+            "outputs": {},
+            "data": {"source": "example"},
+        }
+        path = tmp_path / name / "manifest.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+        paths.append(path)
+    assert compare_with_draft(paths[0], paths[1], repo) == 0  # the same status file: nothing differs
+    status.write_text("schema_version: 1\nyear: 2024\nstatus: utkast\n", encoding="utf-8")
+    with pytest.raises(FollowupError, match=r"data/status.yml: not the status file .*build/manifest.json was built"):
+        compare_with_draft(paths[0], paths[1], repo)

@@ -348,7 +348,9 @@ def next_year_compares_with_the_published_report(project):
     assert "reports/2024/results/resultat-2024.json" in manifest["inputs"]
     assert unchanged(project, None, None, True) is not None  # the no-change check holds with the new input
     titles = bookmark_titles(project / "_build" / "pdf" / "arsuppfoljning-2025.pdf")
-    assert titles[: len(book.START_PAGE_HEADINGS)] == list(book.START_PAGE_HEADINGS)  # the first bookmarks
+    first = titles.index(book.START_PAGE_HEADINGS[0])  # the start page's headings, right after the title
+    assert titles[first - 1] == "Uppföljning 2025 av Borlänge kommuns strategiska plan"
+    assert titles[first : first + len(book.START_PAGE_HEADINGS)] == list(book.START_PAGE_HEADINGS)
     publish_ok(project)  # 2025's draft
 
 
@@ -394,8 +396,10 @@ def test_last_years_results_are_a_recorded_input_when_published(tmp_path, docs):
 
 def test_the_pdf_bookmarks_list_the_start_pages_headings():
     text = (REPO / "book" / "index.md").read_text(encoding="utf-8")
-    headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith(("# ", "## "))]
-    assert headings == list(book.START_PAGE_HEADINGS)
+    headings = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+    # the report's title (the document's title, above the chapters in the PDF's bookmarks), then the summary
+    assert headings == ["{{ report_title }}", *book.START_PAGE_HEADINGS]
+    assert [line for line in text.splitlines() if line.startswith("## ")][0] == "## Sammanfattning"
     assert text.startswith('<div class="report-cover only-print">')  # the cover, before the first heading
 
 
