@@ -22,18 +22,14 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, SVG, Markdown, display
 
-from . import analysis, assessment, figures, fmt, results
+from . import analysis, assessment, figures, fmt, results, summary
 from .commentary import MISSING_ACTIONS
 from .constants import (
-    ALL_VERDICTS,
     EXAMPLE_NOTE,
     FIGURE_DIR,
-    MET,
-    NOT_MET,
     OVERVIEW,
     PACE_CLASS,
     PACE_VERDICTS,
-    PARTLY,
     TABLE_DIR,
     UNKNOWN,
     VERDICTS,
@@ -723,19 +719,6 @@ def _matrix_cell(records: list[dict], verdict: str) -> str:
     return "; ".join(names) or fmt.DASH
 
 
-def count_sentence(rows: list[dict]) -> str:
-    """ "Av 42 indikatorer är 15 uppfyllda, …": every count shown keeps the pace verdicts apart."""
-    n = {v: sum(1 for r in rows if r["Bedömning"] == assessment.label(v)) for v in ALL_VERDICTS}
-    text = (
-        f"Av {len(rows)} indikatorer är {n[MET]} uppfyllda, {n[PARTLY]} delvis uppfyllda och {n[NOT_MET]} ej uppfyllda"
-    )
-    pace = [f"{n[v]} {v}" for v in PACE_VERDICTS if n[v]]
-    if pace:
-        paced = sum(n[v] for v in PACE_VERDICTS)
-        text += f"; {paced} bedöms på takten mot ett mål för hela planperioden ({', '.join(pace)})"
-    return text + f"; {n[UNKNOWN]} kan ej bedömas."
-
-
 def quartile_sentence(docs: dict[str, dict], municipality: str) -> str:
     """How many indicators place the municipality in each quartile among all municipalities."""
     records = [r for doc in docs.values() for r in doc["indicators"]]
@@ -766,7 +749,9 @@ def show_overview(ctx: Context, docs: dict[str, dict]) -> None:
     )
     display(
         Markdown(
-            md_escape(count_sentence(rows) + " " + quartile_sentence(docs, ctx.plan.municipality.name))
+            md_escape(
+                summary.count_sentence(summary.counts(docs)) + " " + quartile_sentence(docs, ctx.plan.municipality.name)
+            )
             + ctx.example_note()
         )
     )

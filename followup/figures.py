@@ -127,14 +127,14 @@ class Figure:
     # The numbers the chart draws: "År" (int), then a column per line named as its label (float, NaN for a gap).
     table: pd.DataFrame | None = field(default=None, compare=False)
 
-    def directive(self, relative_to: Path, provenance: str = "") -> str:
-        """The MyST figure: the image with its alt text and caption, and its provenance as the legend. The
-        image is CSS_WIDTH px wide (the SVG's own width; the page's CSS caps it at the content width)."""
+    def directive(self, relative_to: Path) -> str:
+        """The MyST figure: the image with its alt text and caption (its provenance goes under it, see
+        followup.chapter). The image is CSS_WIDTH px wide (the SVG's own width; the page's CSS caps it at the
+        content width)."""
         rel = Path(self.path).relative_to(relative_to).as_posix()
-        legend = f"\n\n{provenance}" if provenance else ""
         return (
             f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: {CSS_WIDTH}px\n\n"
-            f"{self.caption}{legend}\n:::\n"
+            f"{self.caption}\n:::\n"
         )
 
 
