@@ -389,25 +389,24 @@ def _show_figure(ctx: Context, fig: figures.Figure, ind: Indicator, title: str, 
     """A chart: a MyST figure in the book, with its numbers as a table and its provenance collapsed under it;
     an image with its caption, its numbers and its provenance when run by hand. The numbers (the figure's
     `table`) are also written as tables/<figure>.csv, a published file."""
-    table = getattr(fig, "table", None)
-    numbers = None if table is None else _write_csv(ctx, table, fig.name)
+    if fig.table is None:  # the chart's text alternative: never left out without a word
+        raise FollowupError(f"{fig.name}: the chart has no numbers (figures.Figure.table) to show under it")
+    numbers = _write_csv(ctx, fig.table, fig.name)
     entry = provenance_entry(ctx, "figure", fig.name, title, [ind], function, fig.path, numbers)
     record_provenance(ctx, entry)
-    shown = None
-    if table is not None:
-        caption = f"Diagrammets siffror: {title}, {ind.unit}"
-        shown = analysis.table_html(chart_numbers(table, ind), f"{fig.name}-siffror", caption)
+    caption = f"Diagrammets siffror: {title}, {ind.unit}"
+    shown = analysis.table_html(chart_numbers(fig.table, ind), f"{fig.name}-siffror", caption)
     if ctx.book_output:
-        parts = [fig.directive(Path("."))]
-        if shown is not None:
-            parts.append(dropdown("Diagrammets siffror", _html_block(shown), "followup-siffror"))
-        parts.append(provenance_markdown(ctx, entry, source_shown="Källa:" in fig.caption))
+        parts = [
+            fig.directive(Path(".")),
+            dropdown("Diagrammets siffror", _html_block(shown), "followup-siffror"),
+            provenance_markdown(ctx, entry, source_shown="Källa:" in fig.caption),
+        ]
         display(Markdown("\n".join(parts)))
     else:
         display(SVG(filename=str(fig.path)))
         display(Markdown(fig.caption))
-        if shown is not None:
-            display(HTML(shown))
+        display(HTML(shown))
         display(Markdown(provenance_markdown(ctx, entry)))
 
 

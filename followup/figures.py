@@ -133,8 +133,7 @@ class Figure:
         content width)."""
         rel = Path(self.path).relative_to(relative_to).as_posix()
         return (
-            f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: {CSS_WIDTH}px\n\n"
-            f"{self.caption}\n:::\n"
+            f":::{{figure}} {rel}\n:alt: {self.alt}\n:name: {self.name}\n:width: {CSS_WIDTH}px\n\n{self.caption}\n:::\n"
         )
 
 

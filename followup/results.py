@@ -86,6 +86,12 @@ PROVENANCE_KEYS = {
     "name",
     "label",
     "title",
+    "source",
+    "kolada",
+    "producers",
+    "local",
+    "local_delivered",
+    "retrieved",
     "title_md",
     "details_md",
     "rows_sha256",
@@ -348,8 +354,12 @@ def chart_rows(folders: dict[str, Path]) -> list[dict]:
     rows = []
     for slug, folder in folders.items():
         for entry in read_provenance(folder, slug):
-            if entry["kind"] != "figure" or "numbers_file" not in entry:
+            if entry["kind"] != "figure":
                 continue
+            if "numbers_file" not in entry:  # every chart records its numbers (followup.chapter._show_figure)
+                raise ResultsError(
+                    f"{Path(folder) / PROVENANCE_DIR / f'{slug}.json'}: {entry['name']}: no numbers_file"
+                )
             path = Path(folder) / entry["numbers_file"]
             if not path.is_file() or sha256_file(path) != entry["numbers_sha256"]:
                 raise ResultsError(f"{path}: the numbers of {entry['name']} are missing or not as recorded")

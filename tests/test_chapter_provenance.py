@@ -3,15 +3,15 @@ the notebook's provenance record, the appendix made from it, and each chart's nu
 
 import io
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from followup import analysis, book, chapter, results
+from followup import analysis, book, chapter, figures, results
 from followup.data import load_dataset, sha256_file
+from followup.errors import FollowupError
 from followup.plan import load_plan
 
 from conftest import kpi_meta, make_dataset, row
@@ -34,19 +34,12 @@ def ctx(tiny_dataset, tiny_plan, tmp_path, monkeypatch):
     return c
 
 
-@dataclass(frozen=True)
-class FakeFigure:
-    """A figures.Figure with the `table` its owner adds (the plotted numbers), written by the test."""
+NUMBERS = pd.DataFrame({"År": [2023, 2024], "Borlänge": [52.5, 51.0]})
 
-    path: Path
-    name: str
-    alt: str
-    caption: str
-    table: pd.DataFrame | None = None
 
-    def directive(self, relative_to: Path, provenance: str = "") -> str:
-        assert provenance == ""  # the chapter shows the provenance itself, under the figure
-        return f":::{{figure}} {Path(self.path).as_posix()}\n:name: {self.name}\n\n{self.caption}\n:::\n"
+def chart(path: Path, name: str, alt: str, caption: str, table=NUMBERS) -> figures.Figure:
+    """A chart as followup.figures makes it (the SVG written by the test), with its numbers."""
+    return figures.Figure(path, name, alt, caption, table)
 
 
 def test_source_names_each_once_in_swedish():
@@ -95,7 +88,7 @@ def test_a_chart_shows_its_numbers_as_a_table_and_records_them(ctx, shown, tmp_p
     svg.parent.mkdir(parents=True)
     svg.write_text("<svg/>", encoding="utf-8")
     numbers = pd.DataFrame({"År": [2023, 2024], "Borlänge": [52.5, 51.0], "Riket": [56.0, math.nan]})
-    fig = FakeFigure(Path("figures/skolan/skolan-n00001.svg"), "fig-skolan-n00001", "Alt.", "Bildtext.", numbers)
+    fig = chart(Path("figures/skolan/skolan-n00001.svg"), "fig-skolan-n00001", "Alt.", "Bildtext.", numbers)
     chapter._show_figure(ctx, fig, ind, "Testandel", "followup.figures.trend_chart")
     ((_, markdown),) = shown
     figure_at, numbers_at, underlag_at = (markdown.index(s) for s in ("{figure}", "Diagrammets siffror", "Underlag"))
@@ -129,12 +122,13 @@ def test_a_chart_shows_its_numbers_as_a_table_and_records_them(ctx, shown, tmp_p
         results.chart_rows({"skolan": Path(".")})
 
 
-def test_a_chart_without_numbers_has_no_numbers_table(ctx, shown, tmp_path):
+def test_a_chart_without_numbers_is_an_error(ctx, shown, tmp_path):
+    """Its numbers are a chart's text alternative: a chart without them is not shown without a word."""
     ind = ctx.plan.area("skolan").indicators[0]
     (tmp_path / "a.svg").write_text("<svg/>", encoding="utf-8")
-    chapter._show_figure(ctx, FakeFigure(Path("a.svg"), "fig-a", "Alt.", "Bildtext."), ind, "A", "f")
-    assert "Diagrammets siffror" not in shown[0][1] and "Underlag" in shown[0][1]
-    assert results.chart_rows({"skolan": Path(".")}) == []
+    with pytest.raises(FollowupError, match="fig-a: the chart has no numbers"):
+        chapter._show_figure(ctx, chart(Path("a.svg"), "fig-a", "Alt.", "Bildtext.", None), ind, "A", "f")
+    assert shown == []
 
 
 def test_a_charts_print_line_names_the_source_once(ctx, shown, tmp_path):
@@ -143,7 +137,7 @@ def test_a_charts_print_line_names_the_source_once(ctx, shown, tmp_path):
     ind = ctx.plan.area("skolan").indicators[0]
     (tmp_path / "a.svg").write_text("<svg/>", encoding="utf-8")
     for name, caption in (("fig-a", "Bildtext. Källa: Kolada, N00001."), ("fig-b", "Bildtext.")):
-        chapter._show_figure(ctx, FakeFigure(Path("a.svg"), name, "Alt.", caption), ind, "A", "f")
+        chapter._show_figure(ctx, chart(Path("a.svg"), name, "Alt.", caption), ind, "A", "f")
     lines = [md.split(":::{container}")[1].splitlines()[1] for _, md in shown]
     assert lines[0].startswith("Underlag: {ref}`bilagan")
     assert lines[1].startswith("Källa:") and "Underlag: {ref}`bilagan" in lines[1]
