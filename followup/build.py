@@ -152,6 +152,8 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
     fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
     docs, notebooks = execute_notebooks(inputs, stage, jobs, cache, recorded, fp)
     warn_missing_actions(inputs, docs)
+    if (note := inputs.status.other_year(inputs.year)) is not None:
+        log.warning(f"warning: {note}")
     for title, supplier in book.missing_deliveries(docs, inputs.plan, inputs.year):
         log.warning(
             f"warning: {title}: no value for {inputs.year} delivered by {supplier} (data/local/values.csv); "

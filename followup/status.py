@@ -22,6 +22,7 @@ from pathlib import Path
 import jsonschema
 
 from .errors import InputError, raise_all
+from .layout import STATUS_FILE
 from .plan import _Checked, _document_order, _label, _rank, _read_yaml, _translate
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "status.schema.json"
@@ -51,6 +52,16 @@ class Status:
     def adopted(self, year: int) -> bool:
         """Whether the report of this year is adopted (the file's year and status 'fastställd')."""
         return self.status == ADOPTED and self.year == year and self.decision is not None
+
+    def other_year(self, year: int) -> str | None:
+        """What to warn about when the file adopts another year's report than this one (this year's report
+        is then a draft, which an analyst who forgot to change `year` would not see), else None."""
+        if self.status != ADOPTED or self.year == year:
+            return None
+        return (
+            f"{STATUS_FILE}: 'fastställd' for {self.year}, not for {year}: the {year} report is printed as "
+            f"'{DRAFT_LINE}' (set year: {year} when its own decision is taken)"
+        )
 
     def line(self, year: int) -> str:
         """The status line the report of this year prints."""

@@ -41,6 +41,12 @@ def test_a_status_for_another_year_makes_a_draft(tmp_path):
     status = load_status(write(tmp_path, ADOPTED))
     assert not status.adopted(2026) and status.line(2026) == "Utkast"
     assert status.manifest(2026)["status"] == "utkast"
+    # ... and says so: the build warns with this (an analyst may have forgotten to change the year)
+    assert status.other_year(2026) == (
+        "data/status.yml: 'fastställd' for 2025, not for 2026: the 2026 report is printed as 'Utkast' "
+        "(set year: 2026 when its own decision is taken)"
+    )
+    assert status.other_year(2025) is None and NO_FILE.other_year(2026) is None
 
 
 def test_no_file_is_a_draft(tmp_path):
