@@ -21,6 +21,7 @@ from pathlib import Path
 from . import swap
 from .data import sha256_file
 from .errors import FollowupError
+from .layout import STATUS_FILE
 from .manifest import NOT_ARCHIVED
 from .runs import RunLock, recover
 from .status import ADOPTED, DRAFT, load_status
@@ -92,7 +93,7 @@ def marks(manifest: dict, inputs_root: Path, outputs_root: Path) -> dict:
     """What a built or archived report is published as: its status (from its recorded status file, under
     inputs_root) and its marks, from its manifest and its results file (under outputs_root)."""
     year = manifest["parameters"]["year"]
-    status = load_status(inputs_root / "data" / "status.yml") if "data/status.yml" in manifest["inputs"] else None
+    status = load_status(inputs_root / STATUS_FILE) if STATUS_FILE in manifest["inputs"] else None
     adopted = status is not None and status.adopted(year)
     found = [] if adopted else [DRAFT]
     if manifest["data"]["source"] == "example":
