@@ -118,11 +118,15 @@ def contents_html(entries: list[tuple[str, str]], pages: list[int] | None) -> st
     )
 
 
-def with_contents(html: str, contents: str) -> str:
-    """The page with the contents inserted after its cover, or at the start of its article."""
+def with_contents(html: str, contents: str, name: str = "index.html") -> str:
+    """The page with the contents inserted after its cover, or at the start of its article; its links to
+    itself by file `name` ("index.html#x", which Sphinx writes for a reference to another document's label)
+    become "#x": the page is printed under another name, and Chromium would write them as links to a file."""
     import lxml.html
 
     root = lxml.html.document_fromstring(html)
+    for link in root.xpath("//a[starts-with(@href, $own)]", own=f"{name}#"):
+        link.set("href", link.get("href")[len(name) :])
     block = lxml.html.fragment_fromstring(contents)
     cover = root.xpath(f"//*[{_has_class('report-cover')}]")
     if cover:
@@ -168,7 +172,7 @@ def print_with_contents(page: Path, pdf: Path, guess: list[int] | None = None) -
     draft = page.with_name(CONTENTS_FILE)
     try:
         for _ in range(2):
-            draft.write_text(with_contents(html, contents_html(entries, listed)), encoding="utf-8")
+            draft.write_text(with_contents(html, contents_html(entries, listed), page.name), encoding="utf-8")
             print_to_pdf(draft, pdf)
             pages = entry_pages(pdf, entries)
             if pages == listed:
