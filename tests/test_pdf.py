@@ -99,7 +99,8 @@ def test_missing_cells():
 
 
 PAGE = """<!DOCTYPE html><html lang="sv"><head><title>T</title></head><body>{cover}<article class="bd-article">
-<section id="rapport"><h1>Rapport</h1><p>Text, <a href="index.html#skolan-mal">målet</a>, <a href="other.html#x">x</a>.</p>
+<section id="rapport"><h1>Rapport</h1><p>Text, <a href="index.html#skolan-mal">målet</a>,
+<a href="other.html#x">x</a>.</p>
 <section id="data"><h2>Data<a class="headerlink" href="#data">#</a></h2><p>Om data &amp; mer.</p></section>
 <div class="only-screen"><section id="skarm"><h2>Bara på skärmen</h2></section></div>
 <section id="skolan"><h2>Skolan &amp; förskolan</h2><section id="skolan-mal"><h3>Mål</h3></section></section>
