@@ -20,7 +20,7 @@ import jsonschema  # without rfc3987_syntax: see followup/__init__.py
 import yaml  # noqa: E402
 
 from . import fmt  # noqa: E402
-from .errors import PlanError, raise_all  # noqa: E402
+from .errors import InputError, PlanError, raise_all  # noqa: E402
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "plan.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -185,17 +185,23 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _problems(path: Path, tree) -> list[PlanError]:
-    """Every problem of the plan, one per key, in document order: the schema's, then the cross-field rules'
-    on the parts the schema found valid."""
-    errors = sorted(_VALIDATOR.iter_errors(tree), key=_RELEVANCE, reverse=True)
+    """Every problem of the plan, one per key, in document order."""
+    return schema_problems(path, tree, _VALIDATOR, _rule_problems)
+
+
+def schema_problems(path: Path, tree, validator, rules, error=PlanError) -> list[InputError]:
+    """Every problem of a YAML file checked by a JSON Schema (`validator`) and its cross-field `rules` (run on
+    a _Checked tree: the parts the schema found valid), one per key, in document order, as `error`s naming
+    the file and the key (the plan's, and the status file's, followup.status)."""
+    errors = sorted(validator.iter_errors(tree), key=_RELEVANCE, reverse=True)
     found = [problem for error in errors for problem in _translate(error)]
-    found += _rule_problems(_Checked(tree, errors))
+    found += rules(_Checked(tree, errors))
     first: dict[tuple, str] = {}
     for where, message in found:
         first.setdefault(where, message)
     spans = _document_order(tree)
     return [
-        PlanError(path, _label(tree, where), message)
+        error(path, _label(tree, where), message)
         for where, message in sorted(first.items(), key=lambda item: _rank(spans, item[0]))
     ]
 

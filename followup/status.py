@@ -23,12 +23,11 @@ import jsonschema
 
 from .errors import InputError, raise_all
 from .layout import STATUS_FILE
-from .plan import _Checked, _document_order, _label, _rank, _read_yaml, _translate
+from .plan import _Checked, _read_yaml, schema_problems
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "status.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
-_RELEVANCE = jsonschema.exceptions.by_relevance(strong={"type"})
 
 DRAFT, ADOPTED = "utkast", "fastställd"
 DRAFT_LINE = "Utkast"
@@ -85,29 +84,16 @@ def load_status(path) -> Status:
     if not path.exists():
         return NO_FILE
     tree = _read_yaml(path)
-    raise_all(_problems(path, tree))
+    raise_all(schema_problems(path, tree, _VALIDATOR, _rules, InputError))
     node = tree.get("decision")
     decision = None if node is None else Decision(node["date"], int(node["paragraph"]), " ".join(node["dnr"].split()))
     return Status(int(tree["year"]), tree["status"], decision)
 
 
-def _problems(path: Path, tree) -> list[InputError]:
-    errors = sorted(_VALIDATOR.iter_errors(tree), key=_RELEVANCE, reverse=True)
-    found = [problem for error in errors for problem in _translate(error)]
-    if isinstance(tree, dict):
-        found += _rules(_Checked(tree, errors))
-    first: dict[tuple, str] = {}
-    for where, message in found:
-        first.setdefault(where, message)
-    spans = _document_order(tree)
-    return [
-        InputError(path, _label(tree, where), message)
-        for where, message in sorted(first.items(), key=lambda item: _rank(spans, item[0]))
-    ]
-
-
 def _rules(checked: _Checked) -> list[tuple[tuple, str]]:
     """The rules across fields, on the parts of the tree the schema found valid."""
+    if not isinstance(checked.tree, dict):
+        return []  # (the schema's problem: not a mapping)
     status, decision, year = checked.get("status"), checked.get("decision"), checked.get("year")
     if status is None or (decision is None and "decision" in checked.tree):
         return []  # (the schema's problems are reported)
