@@ -26,6 +26,18 @@ PROJECT_FILES = [
 ]
 
 
+# data/status.yml of an adopted 2025 report (the dnr's double space is normalised in the line it prints)
+ADOPTED = """schema_version: 1
+year: 2025
+status: fastställd
+decision:
+  date: "2026-04-27"
+  paragraph: 45
+  dnr: KS  2026/0123
+"""
+ADOPTED_LINE = "Fastställd av kommunfullmäktige 2026-04-27, § 45, dnr KS 2026/0123"
+
+
 def make_dataset(
     root: Path,
     values: list[dict],

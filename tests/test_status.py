@@ -7,16 +7,7 @@ from followup.errors import InputError
 from followup.layout import input_files
 from followup.status import NO_FILE, load_status
 
-from conftest import REPO
-
-ADOPTED = """schema_version: 1
-year: 2025
-status: fastställd
-decision:
-  date: "2026-04-27"
-  paragraph: 45
-  dnr: KS  2026/0123
-"""
+from conftest import ADOPTED, REPO
 
 
 def write(tmp_path, text):

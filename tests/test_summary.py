@@ -13,7 +13,7 @@ from followup import book, summary
 from followup.errors import InputError
 from followup.results import combine
 
-from conftest import REPO, log_lines, make_project
+from conftest import ADOPTED, ADOPTED_LINE, REPO, log_lines, make_project
 
 
 def record(ind_id, verdict, *, rule="value", year=2025, value=50.0, target=60.0, reference=None, short=None):
@@ -260,17 +260,6 @@ def test_moved_verdicts_say_why(tmp_path, docs):
 
 
 # ---------------------------------------------------------------- published reports, next year, adopted
-
-
-ADOPTED = """schema_version: 1
-year: 2025
-status: fastställd
-decision:
-  date: "2026-04-27"
-  paragraph: 45
-  dnr: KS 2026/0123
-"""
-ADOPTED_LINE = "Fastställd av kommunfullmäktige 2026-04-27, § 45, dnr KS 2026/0123"
 
 
 def marked_build(tmp_path, source="example", missing=None, status=None):
