@@ -20,8 +20,9 @@ one after the other, nothing cached and nothing in parallel.
     appendix's: followup.results.write, followup.book.appendix_substitutions), so that the pages are complete.
 (b) It runs `.venv/bin/jupyter-book build BOOK --builder html`, then `--builder singlehtml` (without -W:
     warnings are fine here).
-(c) It prints the single page to PDF with headless Chromium (followup.pdf.print_to_pdf, the project's flags;
-    the bookmarks are not repaired, which does not change the pages).
+(c) It prints the single page to PDF with the headless Chromium command line (`chromium --headless
+    --print-to-pdf`, with CHROMIUM_FLAGS below; the bookmarks are not repaired and there is no contents
+    page, which changes the page count by one).
 
 The project folder (--project) is read, never written: the book, the results and the PDF go to --work.
 By default the project is a fresh temporary copy of this repository's files (the tracked ones and the
@@ -232,7 +233,7 @@ def write_config(inputs, src: Path, dest: Path, extra: dict) -> None:  # extra: 
 
 def naive_build(project: Path, work: Path) -> dict:
     """The whole naive loop; returns the seconds of each stage."""
-    from followup import book, pdf
+    from followup import book
     from followup.inputs import resolve
 
     times, start = {}, time.perf_counter()
@@ -250,10 +251,35 @@ def naive_build(project: Path, work: Path) -> dict:
     for builder in ("html", "singlehtml"):
         run([BIN / "jupyter-book", "build", work / "book", "--builder", builder], work / f"jupyter-book-{builder}.log")
         lap(f"jupyter-book {builder}")
-    pdf.print_to_pdf(work / "book" / "_build" / "singlehtml" / "index.html", work / "pdf" / book.pdf_name(inputs.year))
+    print_pdf(work / "book" / "_build" / "singlehtml" / "index.html", work / "pdf" / book.pdf_name(inputs.year), work)
     lap("chromium: PDF")
     times["total"] = time.perf_counter() - start
     return times
+
+
+# Headless Chromium's command line, as a script would call it: a fresh profile, offline, tagged, bookmarks.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--log-level=3",
+    "--no-pdf-header-footer",
+    "--generate-pdf-document-outline",
+]
+
+
+def print_pdf(page: Path, out: Path, work: Path) -> None:
+    from followup.pdf import find_chromium
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        cmd = [find_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={out}"]
+        run([*cmd, page.resolve().as_uri()], work / "chromium.log")
 
 
 def check(work: Path, reference: Path, tolerance: int) -> int:

@@ -29,7 +29,8 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
     sphinx_anchors, sphinx_offline,     small Sphinx extensions (slug anchors; no other hosts; the same page from
-    sphinx_stable                       a cold and an incremental build)
+    sphinx_stable, sphinx_a11y,         a cold and an incremental build; the website's accessibility; the
+    sphinx_print                        single page without what is only for the screen)
     jupyter_book_cli                    `jupyter-book` as the build starts it
 """
 

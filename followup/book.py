@@ -419,19 +419,29 @@ def _failed(book: Path, builder: str, output: str) -> BuildError:
 
 
 class Builder:
-    """A jupyter-book build with one Sphinx builder (html, singlehtml) in a process started ahead of time:
-    it imports jupyter-book and Sphinx while the run still has other work, and builds when `start` hands it
-    the book (followup.jupyter_book_cli --wait). Any Sphinx warning fails the build. Sphinx keeps its state
-    in book/_build/: a page whose file did not change is not read again."""
+    """A jupyter-book build with one Sphinx builder (html, singlehtml) in a process started ahead of time
+    (`launch`, about 2 s of imports): it imports jupyter-book and Sphinx while the run still has other work,
+    and builds when `start` hands it the book (followup.jupyter_book_cli --wait; with `nice`, at a lower
+    priority). Any Sphinx warning fails the build. Sphinx keeps its state in book/_build/: a page whose file
+    did not change is not read again."""
 
-    def __init__(self, builder: str):
+    def __init__(self, builder: str, nice: int = 0):
         self.builder = builder
+        self.nice = nice
         self.book: Path | None = None
         self.log = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "followup.jupyter_book_cli", "--wait"]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc: subprocess.Popen | None = None
+
+    def launch(self) -> Builder:
+        """Start the process (once), to import while the run does other work."""
+        if self.proc is None:
+            nice = ["--nice", str(self.nice)] if self.nice else []
+            cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
 
     def start(self, book: Path) -> Builder:
+        self.launch()
         self.book = book
         self.proc.stdin.write((json.dumps(_arguments(book, self.builder)) + "\n").encode("utf-8"))
         self.proc.stdin.close()
@@ -449,11 +459,12 @@ class Builder:
 
     def stop(self) -> None:
         """End the process if it is still there (a run that failed, or a builder never used)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if not self.proc.stdin.closed:
-            self.proc.stdin.close()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            if not self.proc.stdin.closed:
+                self.proc.stdin.close()
         self.log.close()
 
 

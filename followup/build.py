@@ -39,7 +39,7 @@ from .inputs import Inputs, paths, resolve
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
 from .layout import sha256_file
-from .notebooks import check_parameters, fill_commentary, render_template
+from .notebooks import fill_commentary, render_template
 from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
@@ -97,16 +97,31 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     started = time.monotonic()
     name = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"  # the staging folder's, made once inputs are valid
     os.environ[MARKER] = name  # inherited by every process of this run (see followup.runs)
-    # The book's builders start first: they import jupyter-book and Sphinx beside the checks and the notebooks.
-    builders = {"html": book.Builder("html"), **({"singlehtml": book.Builder("singlehtml")} if with_pdf else {})}
+    # How many notebooks will probably run: kernels start for them while the inputs are checked and keyed.
+    expected = fingerprint.EVERY
+    if use_cache and not force:
+        expected = fingerprint.expected_executions(repo, year, areas, with_pdf)
+    # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
+    # is expected to run, else beside the overview (not beside the kernels, on two cores). With the PDF, the
+    # website at a lower priority: the single page and its print take longer.
+    builders = {"html": book.Builder("html", nice=10 if with_pdf else 0)}
+    if with_pdf:
+        builders["singlehtml"] = book.Builder("singlehtml")
+    if not expected:
+        _launch(builders)
     try:
-        return _staged(repo, year, areas, jobs, git, use_cache, force, builders, name, started)
+        return _staged(repo, year, areas, jobs, git, use_cache, force, builders, name, started, expected)
     finally:
         for b in builders.values():
             b.stop()
 
 
-def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders: dict, name: str, started: float) -> Path:
+def _launch(builders: dict) -> None:
+    for b in builders.values():
+        b.launch()
+
+
+def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders, name: str, started: float, expected: int):
     inputs = resolve(repo, year, areas)
     os.environ.update(execute.kernel_environment(inputs.data.retrieved))
     p = paths(repo)
@@ -121,7 +136,11 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders: dict
             shutil.rmtree(p["cache"] / "book", ignore_errors=True)
         if not use_cache:
             os.environ[FRESH_KERNELS] = "1"
-        out = _run(inputs, stage, jobs, git, cache, builders)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
+        with execute.Pool(workers, stage / "kernels.log", reuse=use_cache) as pool:
+            pool.start(expected)  # workers (with their kernels) start now, while the inputs are checked and keyed
+            out = _run(inputs, stage, git, cache, builders, pool)
+        cache.flush()
         swap.replace_dir(out, p["build"])
         cache.record_build()
     except KeyboardInterrupt:
@@ -132,6 +151,8 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders: dict
         raise
     except BaseException as exc:
         kill_run_processes(stage.name)
+        with contextlib.suppress(Exception):  # the notebooks that did run stay in the cache (the error is exc)
+            cache.flush()
         swap.recover(p["build"])
         (stage / FAILED).write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
         log.info(f"the run failed; _build/ is unchanged; work kept for inspection in {stage.relative_to(repo)}/")
@@ -144,13 +165,13 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders: dict
     return p["build"]
 
 
-def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCache, builders: dict) -> Path:
+def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, builders: dict, pool) -> Path:
     """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
     fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
-    docs, notebooks = execute_notebooks(inputs, stage, jobs, cache, recorded, fp)
+    docs, notebooks = execute_notebooks(inputs, stage, pool, cache, recorded, fp, lambda: _launch(builders))
     warn_missing_actions(inputs, docs)
     if (note := inputs.status.other_year(inputs.year)) is not None:
         log.warning(f"warning: {note}")
@@ -197,12 +218,14 @@ def _run(inputs: Inputs, stage: Path, jobs, git: dict | None, cache: NotebookCac
 
 
 def execute_notebooks(
-    inputs: Inputs, stage: Path, jobs: int | None, cache: NotebookCache, recorded: dict, fp: dict
+    inputs: Inputs, stage: Path, pool: execute.Pool, cache: NotebookCache, recorded: dict, fp: dict, then=None
 ) -> tuple:
-    """Execute the goal areas' notebooks whose key is not in the cache (in parallel), then the overview if
-    its key changed; reuse the others. Returns the documents and, per notebook, its key and whether it was
-    reused. Each notebook runs in a folder of its own (nb/<name>/); the folders are then merged into the
-    book's chapters/ and the commentary is filled in."""
+    """Execute the goal areas' notebooks whose key is not in the cache (in parallel, in the pool's
+    workers), then the overview if its key changed; reuse the others. Returns the documents and, per
+    notebook, its key and whether it was reused. Each notebook runs in a folder of its own (nb/<name>/); the
+    folders are then merged into the book's chapters/ and the commentary is filled in. The pool's workers
+    (and kernels) end after the overview, before the book is built. `then()` is called when the goal areas'
+    notebooks have run, before the overview."""
     src = stage / "inputs"
     rendered = stage / "rendered"
     rendered.mkdir()
@@ -224,12 +247,9 @@ def execute_notebooks(
         reused = cache.restore(key, stage / "nb" / slug, stage / "results" / f"{slug}.json")
         record[slug] = {"key": key, "reused": reused}
         if not reused:
-            area_jobs.append(_job(stage, slug, nb, parameters))
-    if area_jobs:  # (a notebook from the cache was executed from the same template, which passed)
-        check_parameters(src / "notebooks" / "goal_area.ipynb", "goal_area")
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
-    with execute.Pool(workers) as pool:  # its workers (and kernels) end after the overview, before the book
-        docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs)
+            area_jobs.append(_job(stage, slug, nb, parameters, src / "notebooks" / "goal_area.ipynb", "goal_area"))
+    docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then)
+    pool.close()  # (after a failure, the run's end stops every process of the run)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
@@ -240,9 +260,11 @@ def execute_notebooks(
     return docs, record
 
 
-def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs) -> dict[str, dict]:
+def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then) -> dict[str, dict]:
     """The goal areas' notebooks, then the overview (with the results files and downloads written meanwhile)."""
     _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
+    if then is not None:
+        then()
     docs = read_results(stage / "results", inputs)
     overview = stage / "inputs" / "notebooks" / "overview.ipynb"
     documents = {s: stage / "results" / f"{s}.json" for s in docs}
@@ -254,9 +276,7 @@ def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_
     key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
     reused = cache.restore(key, stage / "nb" / OVERVIEW)
     record[OVERVIEW] = {"key": key, "reused": reused}
-    if not reused:
-        check_parameters(overview, "overview")
-    overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common)]
+    overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common, overview, "overview")]
     _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
     made.result()
     return docs
@@ -272,7 +292,7 @@ def _execute(pool: execute.Pool, what: str, jobs: list, reused: int, record: dic
 
     def done(name: str) -> None:
         result = stage / "results" / f"{name}.json"
-        cache.store(record[name]["key"], stage / "nb" / name, result if result.exists() else None)
+        cache.store_later(record[name]["key"], stage / "nb" / name, result if result.exists() else None)
 
     pool.run(jobs, on_done=done, reused=reused)
 
@@ -282,16 +302,19 @@ def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
     return results.read_documents(folder, inputs.slugs, inputs.year)
 
 
-def _job(stage: Path, name: str, notebook: Path, parameters: dict) -> dict:
+def _job(stage: Path, name: str, notebook: Path, parameters: dict, template: Path, kind: str) -> dict:
+    """A notebook to execute (followup.execute.run_job); its template's parameters are checked first, in
+    the worker (a notebook from the cache was executed from the same template, which passed)."""
     folder = stage / "nb" / name  # at the depth of chapters/: the parameters' relative paths hold in both
     folder.mkdir(parents=True, exist_ok=True)
     return {
         "name": name,
         "input": str(notebook),
+        "template": str(template),
+        "kind": kind,
         "parameters": parameters,
         "output": str(folder / f"{name}.ipynb"),
         "cwd": str(folder),
-        "log": str(stage / "kernels.log"),
         "announce": not os.environ.get(QUIET),
         "reuse": not os.environ.get(FRESH_KERNELS),
     }
@@ -375,7 +398,12 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
     """Wait for the single-page version and print it to PDF, unless the same single page was printed
     before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under out/."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    single = single.result()
+    with pdf.Printer() as printer:  # Chromium starts while Sphinx builds the single page
+        return _print(inputs, single.result(), out, epoch, cache, printer)
+
+
+def _print(inputs: Inputs, single: Path, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer) -> dict:
+    """The PDF of the built single page: from the cache, or printed (see make_pdf)."""
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
     headings = book.pdf_headings(inputs)
     metadata = {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title}
@@ -384,7 +412,7 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
             "page": {
                 p.relative_to(single).as_posix(): sha256_file(p) for p in sorted(single.rglob("*")) if p.is_file()
             },
-            "print": [pdf.CHROMIUM_FLAGS, headings, metadata, epoch],
+            "print": [pdf.CHROMIUM_ARGS, pdf.PDF_OPTIONS, headings, metadata, epoch],
             "code": sha256_file(Path(pdf.__file__)),  # how it is printed and post-processed
         }
     )
@@ -400,7 +428,7 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
         entries = pdf.contents_entries((single / "index.html").read_text(encoding="utf-8"))
         known = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else {}
         guess = known.get("pages") if known.get("entries") == [title for _, title in entries] else None
-        pages = pdf.print_with_contents(single / "index.html", pdf_path, guess)
+        pages = pdf.print_with_contents(single / "index.html", pdf_path, printer.print, guess)
         last.write_text(json.dumps({"entries": [t for _, t in entries], "pages": pages}) + "\n", encoding="utf-8")
         pdf.finish(pdf_path, headings, metadata, epoch=epoch)
         took = fmt.number(time.monotonic() - started, 1)
@@ -409,6 +437,6 @@ def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache:
         shutil.copyfile(pdf_path, printed / pdf_path.name)
         facts = {"content_sha256": manifest.pdf_content_sha256(pdf_path)}
         (printed / "content.json").write_text(json.dumps(facts) + "\n", encoding="utf-8")
-        cache.store(key, printed, None)
+        cache.store_later(key, printed, None)
     content = json.loads((printed / "content.json").read_text(encoding="utf-8"))["content_sha256"]
     return {f"pdf/{pdf_path.name}": content}

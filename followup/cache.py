@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -113,6 +114,8 @@ class NotebookCache:
         self.root = None if root is None else Path(root) / "notebooks"
         self.read = read  # False (--force): execute every notebook, and renew the entries
         self.used: set[str] = set()  # the keys this build restored or stored (kept by `record_build`)
+        self._writer: ThreadPoolExecutor | None = None  # stores entries while the run goes on
+        self._pending: list[Future] = []
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -151,6 +154,22 @@ class NotebookCache:
             shutil.copyfile(entry / "result.json", result)
         return True
 
+    def store_later(self, key: str, folder: Path, result: Path | None) -> None:
+        """`store`, in a thread of its own while the run goes on: `folder` and `result` must not change
+        until `flush`."""
+        if self.root is None:
+            return
+        self.used.add(key)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="cache")
+        self._pending.append(self._writer.submit(self.store, key, folder, result))
+
+    def flush(self) -> None:
+        """Wait until every entry `store_later` was given is written; raise the first failure."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
     def store(self, key: str, folder: Path, result: Path | None) -> None:
         """Record what a notebook's run left in `folder` (and its results document) under `key`."""
         if self.root is None:
@@ -171,6 +190,7 @@ class NotebookCache:
         three successful builds used (and leftovers of interrupted writes)."""
         if self.root is None:
             return
+        self.flush()
         log_path = self.root / "builds.json"
         try:
             builds = json.loads(log_path.read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import fmt
 from .errors import BuildError
-from .notebooks import tidy_executed
+from .notebooks import check_parameters, tidy_executed
 
 log = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -100,16 +100,45 @@ def _shutdown() -> None:
         shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _reset(km, cwd: str) -> None:
+def _run_code(km, code: str, what: str) -> None:
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        reply = kc.execute_interactive(RESET.format(cwd=cwd), silent=True, store_history=False, timeout=60)
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=60)
     finally:
         kc.stop_channels()
     if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"resetting the kernel failed: {reply['content'].get('evalue')}")
+        raise RuntimeError(f"{what} failed: {reply['content'].get('evalue')}")
+
+
+def _reset(km, cwd: str) -> None:
+    _run_code(km, RESET.format(cwd=cwd), "resetting the kernel")
+
+
+# Run in a worker's kernel when the worker starts, before its first notebook: what every notebook imports.
+WARM_UP = "import followup.chapter"
+
+
+def _start_worker(log_path: str, warm: bool) -> None:
+    """A worker's start (the pool's initializer): the kernels' chatter goes to the run's log, not the
+    terminal; with `warm`, the worker starts the kernel its first notebook will use and imports what the
+    notebooks import (pandas, matplotlib, seaborn, the package), while the build still checks its inputs."""
+    with open(log_path, "ab") as log_file:
+        os.dup2(log_file.fileno(), 2)
+    if not warm:
+        return
+    try:
+        km = _kernel(reuse=True)
+        km.start_kernel(cwd=_KERNEL["sockets"])
+        _run_code(km, WARM_UP, "importing the package")
+    except Exception as exc:  # the first notebook starts a kernel of its own, and fails loudly if that fails too
+        _shutdown()
+        say(f"warning: a kernel could not be started ahead of the notebooks ({type(exc).__name__}: {exc})")
+
+
+def _started() -> None:
+    """A task that does nothing: submitting it makes the pool start a worker now (see Pool.start)."""
 
 
 def _run_once(job: dict, reuse: bool) -> None:
@@ -135,11 +164,11 @@ def _run_once(job: dict, reuse: bool) -> None:
 
 def run_job(job: dict) -> tuple[str, float]:
     """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
-    the worker's kernel is kept for its next notebook (its namespace reset in between)."""
+    the worker's kernel (started with the worker) is kept for its next notebook (its namespace reset in
+    between)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    # The kernel inherits this worker's stderr: send its chatter to the run's log, not the terminal.
-    with open(job["log"], "ab") as log_file:
-        os.dup2(log_file.fileno(), 2)
+    if "template" in job:  # papermill only warns about an unknown parameter: a mismatch is an error
+        check_parameters(Path(job["template"]), job["kind"])
     if job.get("announce", True):
         say(f"  {job['name']:<28} started")
     start = time.monotonic()
@@ -160,15 +189,28 @@ def run_job(job: dict) -> tuple[str, float]:
 
 
 class Pool:
-    """Worker processes that execute notebooks, kept for the run (so is each worker's kernel: the overview
-    runs in a kernel the goal areas warmed up). `run` executes a batch; the first failure (or Ctrl-C)
-    stops the run at once, without waiting for the notebooks still running."""
+    """Worker processes that execute notebooks, kept for the run (so is each worker's kernel, with `reuse`:
+    it starts with the worker, and the overview runs in a kernel the goal areas warmed up). A worker starts
+    when it is first needed, or ahead of time with `start`. `run` executes a batch; the first failure (or
+    Ctrl-C) stops the run at once, without waiting for the notebooks still running. The kernels' output goes
+    to `log`; they inherit this process's environment (followup.execute.kernel_environment)."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, log: Path, reuse: bool = True):
         # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
         # (a forked worker would hold the run lock after this process was killed).
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self.reuse = reuse
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(str(log), reuse),
+        )
+
+    def start(self, count: int) -> None:
+        """Start `count` workers now (each with its kernel, with `reuse`), before their notebooks are known."""
+        for _ in range(min(count, self.workers)):
+            self.pool.submit(_started)
 
     def __enter__(self):
         return self

@@ -19,7 +19,7 @@ import subprocess
 import sysconfig
 from pathlib import Path
 
-from .layout import choose_root, input_files, paths, sha256_file
+from .layout import STATUS_FILE, STATUS_SCHEMA, choose_root, input_files, paths, sha256_file
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -74,6 +74,35 @@ def _same_parameters(params: dict, year: int | None, areas: list[str] | None, wi
     if (areas is None and params["areas_subset"]) or (areas is not None and list(areas) != params["areas"]):
         return False
     return with_pdf == params["pdf"]
+
+
+# Input files the notebooks read (besides the data set's, under its root): a change of any other input (the
+# book's pages and configuration, the commentary's prose, the report's status, last year's results) is applied
+# to the book without a kernel.
+NOTEBOOK_INPUTS = ("data/plan.yml", "data/plan.schema.json", "notebooks/")
+EVERY = 1000  # expected_executions: "every notebook", more than a run has
+
+
+def expected_executions(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> int:
+    """A guess, before the inputs are read, at how many notebooks a build will execute (so that it can start
+    kernels while it checks and keys the inputs; a wrong guess costs only time): every one (EVERY) without
+    a last build with these parameters, or when the package or the environment changed; 1 when an input the
+    notebooks read changed (the data, the plan, the templates); else 0. (A commentary's override
+    of a verdict re-executes its notebook too, but most commentary edits are prose: guessed 0.)"""
+    try:
+        m = json.loads((paths(repo)["build"] / "manifest.json").read_text(encoding="utf-8"))
+        recorded, params, inputs, data_root = m["fingerprint"], m["parameters"], m["inputs"], m["data"]["root"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return EVERY
+    if not _same_parameters(params, year, areas, with_pdf) or of_code() != recorded:
+        return EVERY
+    rels = input_files(repo, repo / data_root, params["year"], params["areas"])
+    read = [
+        rel
+        for rel in {*rels, *inputs}
+        if rel.startswith((*NOTEBOOK_INPUTS, f"{data_root}/")) and rel not in (STATUS_FILE, STATUS_SCHEMA)
+    ]  # (with a real snapshot, data_root is data/, beside the status file)
+    return int(any(rel not in rels or rel not in inputs or sha256_file(repo / rel) != inputs[rel] for rel in read))
 
 
 def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> str | None:

@@ -9,11 +9,13 @@ Two differences, both about time:
 - `--wait` starts the process ahead of time: it imports jupyter-book, Sphinx and the book's extensions
   (about 2 s), then waits for its command line as one JSON list on stdin (an empty line: exit). The build
   starts its two book builders this way while it still executes notebooks, and hands them the book when it
-  is ready (followup.book.Builder).
+  is ready (followup.book.Builder). `--nice N` first lowers the process's priority by N (the website, built
+  while the single page is built and printed: on two cores, the PDF's path goes first).
 """
 
 import importlib
 import json
+import os
 import sys
 
 # What a build of the book imports (extensions are loaded by name: once imported, loading them is free).
@@ -41,6 +43,7 @@ MODULES = [
     "followup.sphinx_offline",
     "followup.sphinx_a11y",
     "followup.sphinx_stable",
+    "followup.sphinx_print",
 ]
 
 
@@ -54,6 +57,9 @@ def preimport() -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args[:1] == ["--nice"]:  # a lower priority: this build is not the one the run waits for
+        os.nice(int(args[1]))
+        args = args[2:]
     if args == ["--wait"]:
         preimport()
         line = sys.stdin.readline()

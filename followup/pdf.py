@@ -14,11 +14,12 @@ import bisect
 import csv
 import itertools
 import logging
+import queue
 import shutil
 import statistics
-import subprocess
-import tempfile
+import threading
 import unicodedata
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,19 +28,13 @@ from pypdf import PdfReader
 
 from .errors import BuildError
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--log-level=3",
-    "--no-pdf-header-footer",
-    "--generate-pdf-document-outline",
-]
+# The browser's command line (Playwright adds its own headless defaults). The resolver maps every host name to
+# nothing: printing never reaches the network (the single page names one script on a CDN, MathJax's, which
+# Sphinx adds to it and the report never needs).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--host-resolver-rules=MAP * ~NOTFOUND"]
+# How the page is printed (Playwright's Page.pdf): the page size and margins come from print.css; tagged, with
+# bookmarks from the headings, backgrounds printed, no header or footer of the browser's own.
+PDF_OPTIONS = {"prefer_css_page_size": True, "print_background": True, "tagged": True, "outline": True}
 
 
 def find_chromium() -> str:
@@ -52,24 +47,76 @@ def find_chromium() -> str:
     return chromium
 
 
-def print_to_pdf(page: Path, pdf: Path, timeout: int = 180) -> None:
-    """Print a local HTML page to PDF with headless Chromium, offline, with a fresh profile."""
-    chromium = find_chromium()
-    pdf.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-        cmd = [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--print-to-pdf={pdf}",
-            page.resolve().as_uri(),
-        ]
+class Printer:
+    """Debian's Chromium, driven by Playwright, started ahead of time: it starts (about 1 s) while Sphinx
+    still builds the single page, and prints each page it is handed in a fresh browser context, offline.
+
+    Playwright's synchronous API belongs to the thread that started it, so the browser lives in a thread of its
+    own and `print` hands it the work. Use it as a context manager (or call `close`)."""
+
+    def __init__(self, timeout: float = 180):
+        self.timeout = timeout
+        self._jobs: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="chromium", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Printer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def print(self, page: Path, pdf: Path) -> None:
+        """Print a local HTML page to `pdf` (A4 and margins from its print stylesheet); wait for it."""
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        done: Future = Future()
+        self._jobs.put((page, pdf, done))
         try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BuildError(f"chromium did not finish printing {page.name} within {timeout} s") from None
-    if result.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
-        raise BuildError(f"chromium could not print the PDF (exit {result.returncode}):\n{result.stderr[-2000:]}")
+            done.result(timeout=self.timeout + 60)
+        except TimeoutError:
+            raise BuildError(f"chromium did not finish printing {page.name} within {self.timeout:.0f} s") from None
+        if not pdf.is_file() or pdf.stat().st_size == 0:
+            raise BuildError(f"chromium printed no PDF of {page.name}")
+
+    def close(self) -> None:
+        """End the browser (and wait for it, at most a few seconds)."""
+        self._jobs.put(None)
+        self._thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+                try:
+                    while (job := self._jobs.get()) is not None:
+                        page, pdf, done = job
+                        try:
+                            self._print(browser, page, pdf)
+                            done.set_result(None)
+                        except Exception as exc:  # handed to the caller of print
+                            done.set_exception(_print_error(page, exc))
+                finally:
+                    browser.close()
+        except Exception as exc:  # the browser did not start: every print says why
+            error = exc if isinstance(exc, BuildError) else BuildError(f"chromium could not be started: {exc}")
+            while (job := self._jobs.get()) is not None:
+                job[2].set_exception(error)
+
+    def _print(self, browser, page: Path, pdf: Path) -> None:
+        context = browser.new_context()
+        try:
+            tab = context.new_page()
+            tab.emulate_media(media="print")
+            tab.goto(page.resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
+            tab.pdf(path=str(pdf), **PDF_OPTIONS)
+        finally:
+            context.close()
+
+
+def _print_error(page: Path, exc: Exception) -> BuildError:
+    return BuildError(f"chromium could not print {page.name}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
 
 
 # --- The contents page ------------------------------------------------------------------------------------
@@ -161,11 +208,11 @@ def entry_pages(pdf: Path, entries: list[tuple[str, str]]) -> list[int]:
     return pages
 
 
-def print_with_contents(page: Path, pdf: Path, guess: list[int] | None = None) -> list[int]:
-    """Print the single page with a contents page after its cover; returns the entries' page numbers. The
-    first print lists `guess` (the last build's numbers, when it had the same entries) or no numbers; when
-    its bookmarks give other numbers, the page is printed again with those. An unchanged layout thus costs
-    one print, a changed one two."""
+def print_with_contents(page: Path, pdf: Path, printer, guess: list[int] | None = None) -> list[int]:
+    """Print the single page with a contents page after its cover, with `printer(page, pdf)` (a
+    `Printer`'s print); returns the entries' page numbers. The first print lists `guess` (the last build's
+    numbers, when it had the same entries) or no numbers; when its bookmarks give other numbers, the page is
+    printed again with those. An unchanged layout thus costs one print, a changed one two."""
     html = page.read_text(encoding="utf-8")
     entries = contents_entries(html)
     listed = guess if guess is not None and len(guess) == len(entries) else None
@@ -173,7 +220,7 @@ def print_with_contents(page: Path, pdf: Path, guess: list[int] | None = None) -
     try:
         for _ in range(2):
             draft.write_text(with_contents(html, contents_html(entries, listed), page.name), encoding="utf-8")
-            print_to_pdf(draft, pdf)
+            printer(draft, pdf)
             pages = entry_pages(pdf, entries)
             if pages == listed:
                 return pages

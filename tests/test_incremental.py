@@ -105,6 +105,22 @@ def test_an_entry_is_restored_as_stored(tmp_path):
     assert not c.restore("j" * 64, tmp_path / "none")
 
 
+def test_an_entry_stored_later_is_there_after_flush_and_a_failure_is_raised(tmp_path):
+    folder = tmp_path / "run" / "skolan"
+    folder.mkdir(parents=True)
+    (folder / "skolan.ipynb").write_text("{}", encoding="utf-8")
+    c = NotebookCache(tmp_path / "cache")
+    c.store_later("k" * 64, folder, None)
+    c.store_later("m" * 64, tmp_path / "run" / "missing", None)
+    with pytest.raises(FileNotFoundError):
+        c.flush()
+    assert c.restore("k" * 64, tmp_path / "again")
+    assert (tmp_path / "again" / "skolan.ipynb").read_text(encoding="utf-8") == "{}"
+    assert not c.restore("m" * 64, tmp_path / "none")
+    c.flush()  # nothing left to wait for
+    NotebookCache(None).store_later("n" * 64, folder, None)  # without the cache: nothing
+
+
 def test_a_damaged_entry_is_removed_and_never_used(tmp_path, caplog):
     folder = tmp_path / "run" / "skolan"
     folder.mkdir(parents=True)
@@ -231,6 +247,27 @@ def test_any_change_means_a_build(project, change):
     fake_build(project)
     change(project)
     assert fingerprint.unchanged(project, None, None, True) is None
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda p: None, 0),
+        (lambda p: (p / "book" / "commentary" / "2025" / "skolan.md").open("a").write("\nMer.\n"), 0),
+        (lambda p: (p / "book" / "extra.md").write_text("# Ny sida\n"), 0),
+        (lambda p: (p / "_build" / "tables" / "t.csv").unlink(), 0),  # an output: the book, no kernel
+        (lambda p: correct_local_value(p), 1),
+        (lambda p: (p / "data" / "plan.yml").open("a").write("\n# en kommentar\n"), 1),
+        (lambda p: (p / "notebooks" / "overview.ipynb").open("a").write(" "), 1),
+        (lambda p: (p / "_build" / "manifest.json").unlink(), fingerprint.EVERY),
+    ],
+    ids=["nothing", "commentary", "page", "output", "data", "plan", "template", "no-build"],
+)
+def test_the_build_guesses_whether_a_kernel_will_be_needed(project, change, expected):
+    fake_build(project)
+    change(project)
+    assert fingerprint.expected_executions(project, None, None, True) == expected
+    assert fingerprint.expected_executions(project, 2024, None, True) == fingerprint.EVERY  # other parameters
 
 
 def test_a_new_commit_refreshes_the_manifests_commit(project):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from followup.errors import BuildError
 from followup.pdf import Heading, Layout, PageLayout, measure, repaired_title
 
 MARGINS = (20, 17, 18, 17)  # mm: the content box is x 48.2..546.8, y 51.0..785.2 on A4 (595 x 842 pt)
@@ -128,7 +129,6 @@ def test_contents_entries_and_page():
 
 
 def test_contents_page_numbers_from_the_bookmarks(tmp_path):
-    from followup.errors import BuildError
     from followup.pdf import entry_pages
 
     pdf = pikepdf.new()
@@ -150,7 +150,7 @@ def test_front_pages_are_not_sparse():
     assert lay.front_pages() == 2 and lay.sparse_pages() == [3]
 
 
-def test_print_with_contents_uses_a_right_guess_once(tmp_path, monkeypatch):
+def test_print_with_contents_uses_a_right_guess_once(tmp_path):
     """One print when the guessed numbers are right, two when not (without a browser: the "print" writes
     a PDF whose bookmarks put Data on page 3 and Skolan on page 5)."""
     from followup import pdf as pdf_module
@@ -167,15 +167,14 @@ def test_print_with_contents_uses_a_right_guess_once(tmp_path, monkeypatch):
             outline.root.extend([pikepdf.OutlineItem("Data", 2), pikepdf.OutlineItem("Skolan & förskolan", 4)])
         doc.save(out)
 
-    monkeypatch.setattr(pdf_module, "print_to_pdf", fake_print)
     page = tmp_path / "index.html"
     page.write_text(PAGE.format(cover=COVER), encoding="utf-8")
     out = tmp_path / "out.pdf"
-    assert pdf_module.print_with_contents(page, out, [3, 5]) == [3, 5] and prints == ["35"]
+    assert pdf_module.print_with_contents(page, out, fake_print, [3, 5]) == [3, 5] and prints == ["35"]
     prints.clear()
-    assert pdf_module.print_with_contents(page, out, [3, 4]) == [3, 5] and prints == ["34", "35"]
+    assert pdf_module.print_with_contents(page, out, fake_print, [3, 4]) == [3, 5] and prints == ["34", "35"]
     prints.clear()
-    assert pdf_module.print_with_contents(page, out) == [3, 5] and prints == ["", "35"]
+    assert pdf_module.print_with_contents(page, out, fake_print) == [3, 5] and prints == ["", "35"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "out.pdf"]  # the draft is removed
 
 
@@ -220,7 +219,6 @@ def test_finish_completes_the_tags_and_the_catalog(tmp_path):
 
 
 def test_finish_refuses_a_figure_without_text_and_an_unknown_type(tmp_path):
-    from followup.errors import BuildError
     from followup.pdf import finish
 
     bare = tagged_pdf(tmp_path / "a.pdf", ("Figure", None, [("Caption", None, [])]))
@@ -249,3 +247,47 @@ def test_print_css_template_is_filled():
     assert "section#oversikt:has(> h2), section#skolan:has(> h2) { break-before: page; }" in css
     rules = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     assert 'section[id$="-om-indikatorerna"]' in rules and not re.search(r"\$[a-z_{$]", rules)  # none left
+
+
+PRINTABLE = """<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>Prov</title>
+<style>@page {{ size: A4; margin: 15mm; }} .bg {{ background: #0072b2; color: white; }}</style></head>
+<body><h1>Rapport</h1><p class="bg">Första sidan.</p><img src="https://example.org/x.png" alt="">
+<h2 style="break-before: page">{second}</h2><p>Andra sidan.</p></body></html>"""
+
+
+@pytest.mark.slow
+def test_printer_prints_tagged_a4_with_bookmarks_offline(tmp_path):
+    """The build's printer (Playwright driving the system Chromium): A4 from the page's @page rule, a
+    structure tree, bookmarks from the headings, one browser for several prints; an image on another host
+    does not hold the print up (every host name resolves to nothing)."""
+    from followup.pdf import Printer
+
+    with Printer(timeout=60) as printer:
+        for second in ("Kapitel", "Bilaga"):
+            page = tmp_path / f"{second}.html"
+            page.write_text(PRINTABLE.format(second=second), encoding="utf-8")
+            printer.print(page, tmp_path / "out" / f"{second}.pdf")
+            with pikepdf.open(tmp_path / "out" / f"{second}.pdf") as doc:
+                assert len(doc.pages) == 2
+                assert [round(float(x)) for x in doc.pages[0].mediabox] == [0, 0, 595, 842]
+                assert "/StructTreeRoot" in doc.Root
+                with doc.open_outline() as outline:
+                    titles = [item.title for item in outline.root] + [k.title for i in outline.root for k in i.children]
+                assert second in titles
+
+
+@pytest.mark.slow
+def test_printer_says_what_went_wrong(tmp_path, monkeypatch):
+    from followup import pdf as pdf_module
+
+    with pdf_module.Printer(timeout=30) as printer:
+        with pytest.raises(BuildError, match="chromium could not print nowhere.html"):
+            printer.print(tmp_path / "nowhere.html", tmp_path / "x.pdf")
+
+    def missing():
+        raise BuildError("chromium not found: it makes the PDF")
+
+    monkeypatch.setattr(pdf_module, "find_chromium", missing)
+    with pdf_module.Printer() as printer:
+        with pytest.raises(BuildError, match="chromium not found"):
+            printer.print(tmp_path / "nowhere.html", tmp_path / "x.pdf")
