@@ -30,7 +30,7 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
     sphinx_anchors, sphinx_offline,     small Sphinx extensions (slug anchors; no other hosts; the same page from
     sphinx_stable, sphinx_a11y,         a cold and an incremental build; the website's accessibility; the
-    sphinx_print                        single page without what is only for the screen)
+    sphinx_print, sphinx_templates      single page without what is only for the screen; templates compiled once)
     jupyter_book_cli                    `jupyter-book` as the build starts it
 """
 

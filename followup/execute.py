@@ -20,9 +20,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
+
 from . import fmt
 from .errors import BuildError
-from .notebooks import check_parameters, tidy_executed
+from .notebooks import RESET_TAG, check_parameters, tidy_executed
 
 log = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -65,7 +67,9 @@ def _failure(job: dict, exc: Exception) -> BuildError:
 # This worker's kernel, kept for the next notebook it runs (see `_kernel`).
 _KERNEL: dict = {}
 # Run in a kept kernel before its next notebook: a clean namespace and the notebook's working folder, as a
-# fresh kernel would have. (Imports stay loaded, which is the point; the notebooks set their own options.)
+# fresh kernel would have. (Imports stay loaded, which is the point; the notebooks set their own options.) It is
+# the first cell of the notebook papermill executes (no client of its own to connect: a few tenths of a
+# second), tagged RESET_TAG; followup.notebooks.tidy_executed removes it from the executed notebook.
 RESET = """\
 get_ipython().run_line_magic("reset", "-f")
 import os as _os, matplotlib.pyplot as _plt
@@ -73,6 +77,13 @@ _os.chdir({cwd!r})
 _plt.close("all")
 del _os, _plt
 """
+
+
+def with_reset(notebook: Path, cwd: str):
+    """The notebook with RESET (for the working folder `cwd`) as its first cell."""
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET.format(cwd=cwd), metadata={"tags": [RESET_TAG]}))
+    return nb
 
 
 def _kernel(reuse: bool):
@@ -112,10 +123,6 @@ def _run_code(km, code: str, what: str) -> None:
         raise RuntimeError(f"{what} failed: {reply['content'].get('evalue')}")
 
 
-def _reset(km, cwd: str) -> None:
-    _run_code(km, RESET.format(cwd=cwd), "resetting the kernel")
-
-
 # Run in a worker's kernel when the worker starts, before its first notebook: what every notebook imports.
 WARM_UP = "import followup.chapter"
 
@@ -145,19 +152,23 @@ def _run_once(job: dict, reuse: bool) -> None:
     import papermill as pm
 
     km = _kernel(reuse)
-    if km.has_kernel:
-        _reset(km, job["cwd"])
-    pm.execute_notebook(
-        job["input"],
-        job["output"],
-        parameters=job["parameters"],
-        cwd=job["cwd"],
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-        request_save_on_cell_execute=False,
-        km=km,
-    )
+    notebook = with_reset(Path(job["input"]), job["cwd"]) if km.has_kernel else job["input"]
+    try:
+        pm.execute_notebook(
+            notebook,
+            job["output"],
+            parameters=job["parameters"],
+            cwd=job["cwd"],
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            km=km,
+        )
+    except pm.PapermillExecutionError as exc:
+        if notebook is not job["input"]:
+            exc.cell_index -= 1  # counted as in the notebook without the reset cell
+        raise
     if not reuse:
         _shutdown()
 

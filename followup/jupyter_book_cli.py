@@ -44,6 +44,7 @@ MODULES = [
     "followup.sphinx_a11y",
     "followup.sphinx_stable",
     "followup.sphinx_print",
+    "followup.sphinx_templates",
 ]
 
 

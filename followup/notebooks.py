@@ -91,10 +91,15 @@ def check_parameters(notebook: Path, kind: str) -> None:
         )
 
 
+# The tag of the cell that resets a kept kernel before a notebook (followup.execute.RESET): not part of it.
+RESET_TAG = "followup-kernel-reset"
+
+
 def tidy_executed(path: Path) -> None:
-    """Hide the parameter cells and drop run-specific metadata from an executed notebook, in place; number
-    the executed cells from 1."""
+    """Remove the kernel's reset cell, hide the parameter cells and drop run-specific metadata from an
+    executed notebook, in place; number the executed cells from 1."""
     nb = nbformat.read(path, as_version=4)
+    nb.cells = [cell for cell in nb.cells if RESET_TAG not in cell.metadata.get("tags", [])]
     count = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.get("execution_count") is not None:

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from .errors import BuildError
 
 # The browser's command line (Playwright adds its own headless defaults). The resolver maps every host name to
@@ -340,6 +338,8 @@ def finish(
 
 
 def bookmark_titles(pdf: Path) -> list[str]:
+    from pypdf import PdfReader  # (0,2 s to import: only when asked)
+
     reader = PdfReader(str(pdf))
 
     def walk(items):

@@ -79,6 +79,27 @@ def test_tidy_hides_parameters_and_drops_run_metadata(tmp_path):
     assert "/abs" not in path.read_text() and tidy.metadata.papermill.parameters == {"x": 1}
 
 
+def test_a_kept_kernels_reset_runs_first_and_is_tidied_away(tmp_path):
+    """A notebook run in a kept kernel gets the reset (a clean namespace, its own folder) as its first cell;
+    the executed notebook keeps none of it."""
+    from followup.execute import with_reset
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]
+    source = tmp_path / "in.ipynb"
+    nbformat.write(nb, source)
+    run = with_reset(source, "/work/nb/skolan")
+    assert run.cells[0].metadata.tags == [notebooks.RESET_TAG]
+    assert '"reset", "-f"' in run.cells[0].source and "chdir('/work/nb/skolan')" in run.cells[0].source
+    assert run.cells[1].source == "x = 1" and len(nbformat.read(source, as_version=4).cells) == 1
+    run.cells[0].execution_count, run.cells[1].execution_count = 7, 8  # counted on from the last notebook
+    executed = tmp_path / "out.ipynb"
+    nbformat.write(run, executed)
+    notebooks.tidy_executed(executed)
+    tidy = nbformat.read(executed, as_version=4)
+    assert [c.source for c in tidy.cells] == ["x = 1"] and tidy.cells[0].execution_count == 1
+
+
 def test_committed_toc_matches_the_plan(tmp_path):
     plan = load_plan(REPO / "data" / "plan.yml")
     committed = toc.check(REPO / "_toc.yml", plan)
