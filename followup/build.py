@@ -102,8 +102,8 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     if use_cache and not force:
         expected = fingerprint.expected_executions(repo, year, areas, with_pdf)
     # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
-    # is expected to run, else beside the overview (not beside the kernels, on two cores). With the PDF, the
-    # website at a lower priority: the single page and its print take longer.
+    # is expected to run, else as the notebooks start (not beside the kernels' own start, on two cores). With
+    # the PDF, the website at a lower priority: the single page and its print take longer.
     builders = {"html": book.Builder("html", nice=10 if with_pdf else 0)}
     if with_pdf:
         builders["singlehtml"] = book.Builder("singlehtml")
@@ -224,8 +224,8 @@ def execute_notebooks(
     workers), then the overview if its key changed; reuse the others. Returns the documents and, per
     notebook, its key and whether it was reused. Each notebook runs in a folder of its own (nb/<name>/); the
     folders are then merged into the book's chapters/ and the commentary is filled in. The pool's workers
-    (and kernels) end after the overview, before the book is built. `then()` is called when the goal areas'
-    notebooks have run, before the overview."""
+    (and kernels) end after the overview, before the book is built. `then()` is called as the goal areas'
+    notebooks start."""
     src = stage / "inputs"
     rendered = stage / "rendered"
     rendered.mkdir()
@@ -262,9 +262,9 @@ def execute_notebooks(
 
 def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then) -> dict[str, dict]:
     """The goal areas' notebooks, then the overview (with the results files and downloads written meanwhile)."""
-    _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
     if then is not None:
         then()
+    _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
     docs = read_results(stage / "results", inputs)
     overview = stage / "inputs" / "notebooks" / "overview.ipynb"
     documents = {s: stage / "results" / f"{s}.json" for s in docs}
