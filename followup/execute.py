@@ -178,8 +178,7 @@ def run_job(job: dict) -> tuple[str, float]:
     the worker's kernel (started with the worker) is kept for its next notebook (its namespace reset in
     between)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    if "template" in job:  # papermill only warns about an unknown parameter: a mismatch is an error
-        check_parameters(Path(job["template"]), job["kind"])
+    check_parameters(Path(job["template"]), job["kind"])  # papermill only warns about an unknown parameter
     if job.get("announce", True):
         say(f"  {job['name']:<28} started")
     start = time.monotonic()
@@ -210,7 +209,6 @@ class Pool:
         # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
         # (a forked worker would hold the run lock after this process was killed).
         self.workers = workers
-        self.reuse = reuse
         self.pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),

@@ -86,23 +86,39 @@ EVERY = 1000  # expected_executions: "every notebook", more than a run has
 def expected_executions(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> int:
     """A guess, before the inputs are read, at how many notebooks a build will execute (so that it can start
     kernels while it checks and keys the inputs; a wrong guess costs only time): every one (EVERY) without
-    a last build with these parameters, or when the package or the environment changed; 1 when an input the
-    notebooks read changed (the data, the plan, the templates); else 0. (A commentary's override
+    a last build of these parameters, data set, package source and environment (`_last_build`); 1 when an
+    input the notebooks read changed (the data, the plan, the templates); else 0. (A commentary's override
     of a verdict re-executes its notebook too, but most commentary edits are prose: guessed 0.)"""
-    try:
-        m = json.loads((paths(repo)["build"] / "manifest.json").read_text(encoding="utf-8"))
-        recorded, params, inputs, data_root = m["fingerprint"], m["parameters"], m["inputs"], m["data"]["root"]
-    except (OSError, ValueError, KeyError, TypeError):
+    last = _last_build(repo, year, areas, with_pdf)
+    if last is None:
         return EVERY
-    if not _same_parameters(params, year, areas, with_pdf) or of_code() != recorded:
-        return EVERY
-    rels = input_files(repo, repo / data_root, params["year"], params["areas"])
+    m, rels = last
+    inputs, data_root = m["inputs"], m["data"]["root"]
     read = [
         rel
         for rel in {*rels, *inputs}
         if rel.startswith((*NOTEBOOK_INPUTS, f"{data_root}/")) and rel not in (STATUS_FILE, STATUS_SCHEMA)
     ]  # (with a real snapshot, data_root is data/, beside the status file)
     return int(any(rel not in rels or rel not in inputs or sha256_file(repo / rel) != inputs[rel] for rel in read))
+
+
+def _last_build(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> tuple[dict, list[str]] | None:
+    """The last successful build's manifest (_build/manifest.json) and the input files these parameters
+    read now, when that build had these parameters (no year given counts as the recorded year), the data set
+    it read is still the one a build reads, and the package's source and the environment are as it recorded;
+    else None."""
+    repo = Path(repo)
+    try:
+        m = json.loads((paths(repo)["build"] / "manifest.json").read_text(encoding="utf-8"))
+        recorded, params, data_root = m["fingerprint"], m["parameters"], repo / m["data"]["root"]
+        m["inputs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _same_parameters(params, year, areas, with_pdf) or choose_root(paths(repo)["data"]) != data_root:
+        return None
+    if of_code() != recorded:
+        return None
+    return m, input_files(repo, data_root, params["year"], params["areas"])
 
 
 def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: bool) -> str | None:
@@ -114,21 +130,12 @@ def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: b
     counts as a change), the same package source and environment, and every published file on disk still
     with its recorded hash. A new git commit that changes none of these refreshes the manifest's commit."""
     repo = Path(repo)
-    path = paths(repo)["build"] / "manifest.json"
-    try:
-        m = json.loads(path.read_text(encoding="utf-8"))
-        recorded, params, inputs = m["fingerprint"], m["parameters"], m["inputs"]
-    except (OSError, ValueError, KeyError, TypeError):
+    last = _last_build(repo, year, areas, with_pdf)
+    if last is None:
         return None
-    if not _same_parameters(params, year, areas, with_pdf):
-        return None
-    data_root = repo / m["data"]["root"]
-    if choose_root(paths(repo)["data"]) != data_root:
-        return None
-    rels = input_files(repo, data_root, params["year"], params["areas"])
+    m, rels = last
+    inputs = m["inputs"]
     if sorted(rels) != sorted(inputs) or any(sha256_file(repo / rel) != inputs[rel] for rel in rels):
-        return None
-    if of_code() != recorded:
         return None
     build = paths(repo)["build"]
     for rel, entry in m["outputs"].items():
@@ -139,9 +146,9 @@ def unchanged(repo: Path, year: int | None, areas: list[str] | None, with_pdf: b
     note = ""
     if git != m["git"]:
         m["git"] = git
-        tmp = path.with_name(f".manifest.json.{os.getpid()}")
+        tmp = build / f".manifest.json.{os.getpid()}"
         tmp.write_text(json.dumps(m, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        tmp.replace(build / "manifest.json")
         note = f"; the manifest now names commit {(git['commit'] or 'none')[:12]}"
     return (
         f"nothing changed since the last build (inputs, code and environment as recorded in "
