@@ -17,6 +17,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -431,13 +432,16 @@ class Builder:
         self.book: Path | None = None
         self.log = tempfile.TemporaryFile()
         self.proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()  # `launch` may come from another thread (followup.execute.Pool.when_ready)
+        self._stopped = False
 
     def launch(self) -> Builder:
-        """Start the process (once), to import while the run does other work."""
-        if self.proc is None:
-            nice = ["--nice", str(self.nice)] if self.nice else []
-            cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
+        """Start the process (once), to import while the run does other work. (Not after `stop`.)"""
+        with self._lock:
+            if self.proc is None and not self._stopped:
+                nice = ["--nice", str(self.nice)] if self.nice else []
+                cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
         return self
 
     def start(self, book: Path) -> Builder:
@@ -459,6 +463,8 @@ class Builder:
 
     def stop(self) -> None:
         """End the process if it is still there (a run that failed, or a builder never used)."""
+        with self._lock:
+            self._stopped = True
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.kill()

@@ -102,8 +102,9 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     if use_cache and not force:
         expected = fingerprint.expected_executions(repo, year, areas, with_pdf)
     # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
-    # is expected to run, else as the notebooks start (not beside the kernels' own start, on two cores). With
-    # the PDF, the website at a lower priority: the single page and its print take longer.
+    # is expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
+    # cores: the notebooks wait for them). With the PDF, the website at a lower priority: the single page and
+    # its print take longer.
     builders = {"html": book.Builder("html", nice=10 if with_pdf else 0)}
     if with_pdf:
         builders["singlehtml"] = book.Builder("singlehtml")
@@ -137,9 +138,12 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders, name
         if not use_cache:
             os.environ[FRESH_KERNELS] = "1"
         workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
-        with execute.Pool(workers, stage / "kernels.log", reuse=use_cache) as pool:
+        pool = execute.Pool(workers, stage / "kernels.log", reuse=use_cache)
+        # Chromium starts now too (about 1 s of CPU), while the kernels start: a core is free then.
+        with pool, pdf.Printer(start="singlehtml" in builders) as printer:
             pool.start(expected)  # workers (with their kernels) start now, while the inputs are checked and keyed
-            out = _run(inputs, stage, git, cache, builders, pool)
+            pool.when_ready(lambda: _launch(builders))  # (at once when none was started: already launched)
+            out = _run(inputs, stage, git, cache, builders, pool, printer)
         cache.flush()
         swap.replace_dir(out, p["build"])
         cache.record_build()
@@ -165,13 +169,14 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders, name
     return p["build"]
 
 
-def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, builders: dict, pool) -> Path:
+def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, builders: dict, pool, printer) -> Path:
     """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
     fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
-    docs, notebooks = execute_notebooks(inputs, stage, pool, cache, recorded, fp, lambda: _launch(builders))
+    with_pdf = "singlehtml" in builders
+    docs, notebooks = execute_notebooks(inputs, stage, pool, cache, recorded, fp)
     warn_missing_actions(inputs, docs)
     if (note := inputs.status.other_year(inputs.year)) is not None:
         log.warning(f"warning: {note}")
@@ -195,12 +200,12 @@ def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, bu
         **book.substitutions(inputs, docs),
         **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
     }
-    pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch)
+    pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch, printer)
     parameters = {
         "year": inputs.year,
         "areas": list(inputs.slugs),
         "areas_subset": inputs.slugs != inputs.plan.slugs,
-        "pdf": "singlehtml" in builders,
+        "pdf": with_pdf,
     }
     data = {
         "root": inputs.data_root,
@@ -218,14 +223,13 @@ def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, bu
 
 
 def execute_notebooks(
-    inputs: Inputs, stage: Path, pool: execute.Pool, cache: NotebookCache, recorded: dict, fp: dict, then=None
+    inputs: Inputs, stage: Path, pool: execute.Pool, cache: NotebookCache, recorded: dict, fp: dict
 ) -> tuple:
     """Execute the goal areas' notebooks whose key is not in the cache (in parallel, in the pool's
     workers), then the overview if its key changed; reuse the others. Returns the documents and, per
     notebook, its key and whether it was reused. Each notebook runs in a folder of its own (nb/<name>/); the
     folders are then merged into the book's chapters/ and the commentary is filled in. The pool's workers
-    (and kernels) end after the overview, before the book is built. `then()` is called as the goal areas'
-    notebooks start."""
+    (and kernels) end after the overview, before the book is built."""
     src = stage / "inputs"
     rendered = stage / "rendered"
     rendered.mkdir()
@@ -248,7 +252,7 @@ def execute_notebooks(
         record[slug] = {"key": key, "reused": reused}
         if not reused:
             area_jobs.append(_job(stage, slug, nb, parameters, src / "notebooks" / "goal_area.ipynb", "goal_area"))
-    docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then)
+    docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs)
     pool.close()  # (after a failure, the run's end stops every process of the run)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
@@ -260,10 +264,8 @@ def execute_notebooks(
     return docs, record
 
 
-def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then) -> dict[str, dict]:
+def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs) -> dict[str, dict]:
     """The goal areas' notebooks, then the overview (with the results files and downloads written meanwhile)."""
-    if then is not None:
-        then()
     _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
     docs = read_results(stage / "results", inputs)
     overview = stage / "inputs" / "notebooks" / "overview.ipynb"
@@ -345,11 +347,21 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
 
 
 def _books(
-    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, builders: dict, values: dict, files: dict, epoch: int
+    inputs: Inputs,
+    stage: Path,
+    out: Path,
+    cache: NotebookCache,
+    builders: dict,
+    values: dict,
+    files: dict,
+    epoch: int,
+    printer: pdf.Printer,
 ) -> dict[str, str]:
-    """The website and the PDF, built side by side from the assembled book (stage/book/), each in a stable
-    folder of its own (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state
-    between runs and re-reads only the pages that changed. Returns the PDF's text hash by its path under out/."""
+    """The website and the PDF from the assembled book (stage/book/), each built in a stable folder of its own
+    (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state between runs and
+    re-reads only the pages that changed. The single page and the website are built side by side (the website
+    at a lower priority), and the PDF is printed with `printer`. Returns the PDF's text hash by its path under
+    out/."""
     assembled = stage / "book"
     books = cache.root.parent / "book" if cache.root is not None else stage / "books"
     pdf_name = book.pdf_name(inputs.year)
@@ -359,18 +371,17 @@ def _books(
         "pdf_link": book.pdf_link(inputs) if with_pdf else "",
         "downloads": "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values()),
     }
-    if with_pdf:  # the website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`)
-        (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
     # The manifest's list of installed packages (0,4 s), read while the books are built.
     threading.Thread(target=manifest.environment, daemon=True).start()
+    single = None
+    if with_pdf:  # the single page first: it and its print take longer than the website
+        single = builders["singlehtml"].start(_variant(assembled, stage / "book-pdf", books / "pdf", values))
+        # The website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`).
+        (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
     html_src = _variant(assembled, stage / "book-html", books / "html", html_values)
     log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
     website = builders["html"].start(html_src)
-    content = {}
-    if with_pdf:
-        (assembled / "filer" / pdf_name).unlink()
-        pdf_src = _variant(assembled, stage / "book-pdf", books / "pdf", values)
-        content = make_pdf(inputs, builders["singlehtml"].start(pdf_src), out, epoch, cache)
+    content = make_pdf(inputs, single, out, epoch, cache, printer) if with_pdf else {}
     shutil.copytree(website.result(), out / "html")
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
@@ -394,12 +405,14 @@ def _place_pdf(html: Path, pdf_path: Path) -> None:
     shutil.copyfile(pdf_path, found[0])
 
 
-def make_pdf(inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache: NotebookCache) -> dict[str, str]:
-    """Wait for the single-page version and print it to PDF, unless the same single page was printed
-    before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under out/."""
+def make_pdf(
+    inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer
+) -> dict[str, str]:
+    """Wait for the single-page version and print it to PDF with `printer`, unless the same single page was
+    printed before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under
+    out/."""
     log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    with pdf.Printer() as printer:  # Chromium starts while Sphinx builds the single page
-        return _print(inputs, single.result(), out, epoch, cache, printer)
+    return _print(inputs, single.result(), out, epoch, cache, printer)
 
 
 def _print(inputs: Inputs, single: Path, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer) -> dict:

@@ -15,16 +15,14 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-
 from . import fmt
 from .errors import BuildError
-from .notebooks import RESET_TAG, check_parameters, tidy_executed
 
 log = logging.getLogger(__name__)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -81,6 +79,10 @@ del _os, _plt
 
 def with_reset(notebook: Path, cwd: str):
     """The notebook with RESET (for the working folder `cwd`) as its first cell."""
+    import nbformat
+
+    from .notebooks import RESET_TAG
+
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(RESET.format(cwd=cwd), metadata={"tags": [RESET_TAG]}))
     return nb
@@ -127,17 +129,28 @@ def _run_code(km, code: str, what: str) -> None:
 WARM_UP = "import followup.chapter"
 
 
+def _imports() -> None:
+    """What a worker needs for its notebooks (papermill, nbformat, followup.notebooks: about 0,4 s), imported
+    when it starts. (This module imports none of it itself: a worker starts its kernel first.)"""
+    import papermill  # noqa: F401
+
+    from . import notebooks  # noqa: F401
+
+
 def _start_worker(log_path: str, warm: bool) -> None:
     """A worker's start (the pool's initializer): the kernels' chatter goes to the run's log, not the
     terminal; with `warm`, the worker starts the kernel its first notebook will use and imports what the
-    notebooks import (pandas, matplotlib, seaborn, the package), while the build still checks its inputs."""
+    notebooks import (pandas, matplotlib, seaborn, the package), while the build still checks its inputs. The
+    worker's own imports run while its kernel starts."""
     with open(log_path, "ab") as log_file:
         os.dup2(log_file.fileno(), 2)
     if not warm:
+        _imports()
         return
     try:
         km = _kernel(reuse=True)
         km.start_kernel(cwd=_KERNEL["sockets"])
+        _imports()
         _run_code(km, WARM_UP, "importing the package")
     except Exception as exc:  # the first notebook starts a kernel of its own, and fails loudly if that fails too
         _shutdown()
@@ -177,6 +190,8 @@ def run_job(job: dict) -> tuple[str, float]:
     """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
     the worker's kernel (started with the worker) is kept for its next notebook (its namespace reset in
     between)."""
+    from .notebooks import check_parameters, tidy_executed
+
     logging.getLogger("papermill").setLevel(logging.WARNING)
     check_parameters(Path(job["template"]), job["kind"])  # papermill only warns about an unknown parameter
     if job.get("announce", True):
@@ -200,26 +215,55 @@ def run_job(job: dict) -> tuple[str, float]:
 
 class Pool:
     """Worker processes that execute notebooks, kept for the run (so is each worker's kernel, with `reuse`:
-    it starts with the worker, and the overview runs in a kernel the goal areas warmed up). A worker starts
-    when it is first needed, or ahead of time with `start`. `run` executes a batch; the first failure (or
+    it starts with the worker, and the overview runs in a kernel the goal areas warmed up). Each worker is an
+    executor of one process of its own, so that the pool decides which worker runs what: a worker starts when
+    a notebook needs it, or ahead of time with `start` (`when_ready` then calls back once they are ready), and
+    never beside a started worker that can take the notebook. `run` executes a batch; the first failure (or
     Ctrl-C) stops the run at once, without waiting for the notebooks still running. The kernels' output goes
     to `log`; they inherit this process's environment (followup.execute.kernel_environment)."""
 
     def __init__(self, workers: int, log: Path, reuse: bool = True):
-        # "spawn": workers start fresh instead of forking this process, so they do not inherit its open files
-        # (a forked worker would hold the run lock after this process was killed).
         self.workers = workers
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
+        self.log = str(log)
+        self.reuse = reuse
+        self.lanes: list[ProcessPoolExecutor] = []  # one per worker, in the order they started
+        self.starting: list = []  # the futures of `start`: done when its workers are ready
+
+    def _lane(self) -> ProcessPoolExecutor:
+        # "spawn": a worker starts fresh instead of forking this process, so it does not inherit its open files
+        # (a forked worker would hold the run lock after this process was killed).
+        lane = ProcessPoolExecutor(
+            max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(str(log), reuse),
+            initargs=(self.log, self.reuse),
         )
+        self.lanes.append(lane)
+        return lane
 
     def start(self, count: int) -> None:
         """Start `count` workers now (each with its kernel, with `reuse`), before their notebooks are known."""
-        for _ in range(min(count, self.workers)):
-            self.pool.submit(_started)
+        while len(self.lanes) < min(count, self.workers):
+            self.starting.append(self._lane().submit(_started))
+
+    def when_ready(self, callback) -> None:
+        """Call `callback()` once, when every worker `start` started is ready (its kernel warmed up, or failed
+        to); at once when none was started. It may run in a thread of the pool's."""
+        pending = [f for f in self.starting if not f.done()]
+        if not pending:
+            callback()
+            return
+        lock = threading.Lock()
+
+        def one_ready(_future) -> None:
+            with lock:
+                pending.pop()
+                last = not pending
+            if last:
+                callback()
+
+        for f in list(pending):
+            f.add_done_callback(one_ready)
 
     def __enter__(self):
         return self
@@ -229,13 +273,15 @@ class Pool:
 
     def close(self, ok: bool = True) -> None:
         """Let the workers end (their kernels with them) while the run goes on; after a failure the caller
-        stops every process of the run. (The pool's own thread joins them, at the latest when Python exits.)"""
-        self.pool.shutdown(wait=False, cancel_futures=not ok)
+        stops every process of the run. (The executors' threads join them, at the latest when Python exits.)"""
+        for lane in self.lanes:
+            lane.shutdown(wait=False, cancel_futures=not ok)
 
     def run(self, jobs: list[dict], on_done=None, reused: int = 0) -> None:
-        """Execute the notebooks in parallel. `on_done(name)` is called in this process as each finishes. On
-        a terminal a progress bar counts them (`reused`: how many the caller took from the cache);
-        elsewhere each finished notebook gets a line."""
+        """Execute the notebooks in parallel, each on the first worker free (the workers started first
+        first; more start while there are more notebooks than workers, up to `workers`). `on_done(name)` is
+        called in this process as each finishes. On a terminal a progress bar counts them (`reused`: how many
+        the caller took from the cache); elsewhere each finished notebook gets a line."""
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc="notebooks", unit="nb", disable=None, leave=False)
@@ -243,18 +289,34 @@ class Pool:
             jobs = [{**job, "announce": False} for job in jobs]
             bar.set_postfix_str(f"{reused} reused from the cache")
         try:
-            futures = {self.pool.submit(run_job, job): job["name"] for job in jobs}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in sorted(done, key=lambda f: futures[f]):
-                    if f.exception() is not None:
-                        raise f.exception()
-                    name, secs = f.result()
-                    if on_done is not None:
-                        on_done(name)
-                    bar.update()
-                    if bar.disable:
-                        log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
+            for name, secs in self._finished(jobs):
+                if on_done is not None:
+                    on_done(name)
+                bar.update()
+                if bar.disable:
+                    log.info(f"  {name:<28} finished in {fmt.number(secs, 1)} s")
         finally:
             bar.close()
+
+    def _finished(self, jobs: list[dict]):
+        """Run the jobs; yields (name, seconds) as each finishes, and raises the first failure."""
+        todo = list(jobs)
+        running: dict = {}  # future: (worker, name)
+
+        def submit(lane: ProcessPoolExecutor) -> None:
+            job = todo.pop(0)
+            running[lane.submit(run_job, job)] = (lane, job["name"])
+
+        while len(self.lanes) < min(len(todo), self.workers):
+            self._lane()
+        for lane in self.lanes[: len(todo)]:
+            submit(lane)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in sorted(done, key=lambda f: running[f][1]):
+                lane, _ = running.pop(f)
+                if f.exception() is not None:
+                    raise f.exception()
+                if todo:
+                    submit(lane)
+                yield f.result()
