@@ -21,17 +21,20 @@ line (no import runs back up; a test checks that the import graph has no cycle):
                                         table of contents
     inputs                              what a build reads, validated once, and its copy for a run
     cache                               the executed notebooks' cache, keyed by what each notebook reads
-    book, execute, pdf, manifest        the book's assembly (config, pages, appendix, print CSS); papermill in
-                                        parallel; Chromium's print; the build manifest
+    book, execute, pdf, manifest,       the book's assembly (config, pages, appendix, print CSS); papermill in
+    jupyter_book_cli                    parallel; Chromium's print; the build manifest; `jupyter-book` as the
+                                        build starts it (a process started ahead of time per Sphinx builder)
     runs                                one run at a time, interrupts, clean-up after a killed run
-    build                               the build's orchestration: validate, execute, assemble, swap into _build/
+    steps, build                        the steps of a build in its staging folder (validate, execute, assemble);
+                                        the build's orchestration: one run at a time, the processes it starts
+                                        before it imports pandas, the swap into _build/
     verify, publish                     prove a report from its manifest; archive it in reports/<year>/
     kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)
     sphinx_anchors, sphinx_offline,     small Sphinx extensions (slug anchors; no other hosts; the same page from
     sphinx_stable, sphinx_a11y,         a cold and an incremental build; the website's accessibility; the
-    sphinx_print, sphinx_templates      single page without what is only for the screen; templates compiled once)
-    jupyter_book_cli                    `jupyter-book` as the build starts it
+    sphinx_print, sphinx_templates,     single page without what is only for the screen; templates compiled once;
+    sphinx_numref                       a page's doctree read once for all the {numref}s to it)
 """
 
 import sys

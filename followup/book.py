@@ -8,16 +8,11 @@ its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed 
 from __future__ import annotations
 
 import html
-import json
 import os
 import platform
 import re
 import shutil
 import string
-import subprocess
-import sys
-import tempfile
-import threading
 from importlib import metadata
 from pathlib import Path
 
@@ -28,8 +23,6 @@ from .constants import CHAPTER_DIR, EXAMPLE_NOTE, OVERVIEW
 from .data import Dataset, sha256_file
 from .errors import BuildError
 from .inputs import Inputs
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def data_description(ds: Dataset) -> str:
@@ -289,7 +282,7 @@ def appendix_substitutions(
     git: dict,
 ) -> dict[str, str]:
     """What the appendix "Om rapporten" states: provenance, downloads, checksums, how to reproduce."""
-    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pikepdf", "openpyxl"]
+    key = ["jupyter-book", "papermill", "nbformat", "pandas", "matplotlib", "seaborn", "pikepdf", "xlsxwriter"]
     packages = ", ".join(f"{k} {v}" for k, v in ((k, _version(k)) for k in key) if v)
     ds = inputs.data
     if ds.is_example:
@@ -404,83 +397,6 @@ def sync(src: Path, dest: Path) -> int:
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return written
-
-
-def _arguments(book: Path, builder: str) -> list[str]:
-    return ["build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
-
-
-def _failed(book: Path, builder: str, output: str) -> BuildError:
-    # Start the next build of this book from nothing rather than from a state a failed build left.
-    shutil.rmtree(book / "_build", ignore_errors=True)
-    out = ANSI.sub("", output)
-    lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
-    shown = (lines or out.splitlines()[-20:])[:40]
-    return BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
-
-
-class Builder:
-    """A jupyter-book build with one Sphinx builder (html, singlehtml) in a process started ahead of time
-    (`launch`, about 2 s of imports): it imports jupyter-book and Sphinx while the run still has other work,
-    and builds when `start` hands it the book (followup.jupyter_book_cli --wait; with `nice`, at a lower
-    priority). Any Sphinx warning fails the build. Sphinx keeps its state in book/_build/: a page whose file
-    did not change is not read again."""
-
-    def __init__(self, builder: str, nice: int = 0):
-        self.builder = builder
-        self.nice = nice
-        self.book: Path | None = None
-        self.log = tempfile.TemporaryFile()
-        self.proc: subprocess.Popen | None = None
-        self._lock = threading.Lock()  # `launch` may come from another thread (followup.execute.Pool.when_ready)
-        self._stopped = False
-
-    def launch(self) -> Builder:
-        """Start the process (once), to import while the run does other work. (Not after `stop`.)"""
-        with self._lock:
-            if self.proc is None and not self._stopped:
-                nice = ["--nice", str(self.nice)] if self.nice else []
-                cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
-                self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
-        return self
-
-    def start(self, book: Path) -> Builder:
-        self.launch()
-        self.book = book
-        self.proc.stdin.write((json.dumps(_arguments(book, self.builder)) + "\n").encode("utf-8"))
-        self.proc.stdin.close()
-        return self
-
-    def result(self) -> Path:
-        """Wait for the build; its output folder, or BuildError with Sphinx's warnings."""
-        code = self.proc.wait()
-        self.log.seek(0)
-        output = self.log.read().decode("utf-8", "replace")
-        self.log.close()
-        if code != 0:
-            raise _failed(self.book, self.builder, output)
-        return self.book / "_build" / self.builder
-
-    def stop(self) -> None:
-        """End the process if it is still there (a run that failed, or a builder never used)."""
-        with self._lock:
-            self._stopped = True
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            if not self.proc.stdin.closed:
-                self.proc.stdin.close()
-        self.log.close()
-
-
-def jupyter_book(book: Path, builder: str) -> Path:
-    """Build the book with one Sphinx builder and wait for it (see Builder)."""
-    b = Builder(builder)
-    try:
-        return b.start(book).result()
-    finally:
-        b.stop()
 
 
 # The PDF's page margins (top, right, bottom, left) in mm: written into print.css, and assumed by the

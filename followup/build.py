@@ -1,7 +1,9 @@
-"""The build's orchestration: validate once, execute the notebooks, assemble the book, publish into _build/.
+"""The build's orchestration: one run at a time, its staging folder, the processes it starts ahead of time,
+and publishing into _build/ (the steps themselves: followup.steps).
 
 Every run works in a staging folder of its own, .staging/run-<time>-<pid>/, outside _build/:
 
+    kernels.log                                     the kernels' output
     inputs/                                         copies of every input file (followup.inputs.files)
     rendered/<slug>.ipynb                           the template filled in for each goal area
     results/<slug>.json                             each goal area's results document, written by its notebook
@@ -11,42 +13,30 @@ Every run works in a staging folder of its own, .staging/run-<time>-<pid>/, outs
 
 The goal areas' notebooks run first, in parallel; then the overview, which reads their documents. _build/
 is replaced by out/ only when every step has succeeded; a failed run leaves _build/ as it was and keeps
-its staging folder for inspection.
+its staging folder for inspection (inputs that fail their checks leave none).
+
+This module imports only what starting a run needs. The workers that execute the notebooks (and their
+kernels), Chromium and the book's builders start before the build imports pandas and the rest
+(followup.steps) and reads its inputs: on two cores, each starts while the other core has work to do.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
-
-from . import book, execute, fingerprint, fmt, manifest, pdf, results, swap
-from . import cache as cache_keys
+from . import execute, fingerprint, fmt, pdf, swap
 from .cache import NotebookCache
-from .commentary import chapter_text, commentary_path, load_commentary
-from .constants import CHAPTER_DIR, OVERVIEW
-from .errors import BuildError
-from .inputs import Inputs, paths, resolve
-from .inputs import copy as copy_inputs
-from .inputs import of as input_files
-from .layout import sha256_file
-from .notebooks import fill_commentary, render_template
+from .jupyter_book_cli import Builder
+from .layout import paths
 from .runs import FAILED, MARKER, RunLock, kill_run_processes, recover
 
 REPO = Path(__file__).resolve().parent.parent  # the repository this package lives in
-QUIET = "FOLLOWUP_QUIET"  # set during a quiet build: the workers announce nothing
-# Set during a build without the cache (`make verify`, --no-cache): every notebook in a kernel of its own. By
-# default a worker keeps its kernel for its next notebook (followup.execute), with identical outputs.
-FRESH_KERNELS = "FOLLOWUP_FRESH_KERNELS"
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +64,7 @@ def build(
         try:
             return _build(repo, year, areas, jobs, with_pdf, git, use_cache, force)
         finally:
-            os.environ.pop(FRESH_KERNELS, None)
+            os.environ.pop(execute.FRESH_KERNELS, None)
 
 
 @contextlib.contextmanager
@@ -84,18 +74,18 @@ def _quiet(quiet: bool):
     level = logger.level
     if quiet:
         logger.setLevel(logging.ERROR)
-        os.environ[QUIET] = "1"
+        os.environ[execute.QUIET] = "1"
     try:
         yield
     finally:
         logger.setLevel(level)
         if quiet:
-            os.environ.pop(QUIET, None)
+            os.environ.pop(execute.QUIET, None)
 
 
 def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, force: bool) -> Path:
     started = time.monotonic()
-    name = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"  # the staging folder's, made once inputs are valid
+    name = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}"  # the staging folder's
     os.environ[MARKER] = name  # inherited by every process of this run (see followup.runs)
     # How many notebooks will probably run: kernels start for them while the inputs are checked and keyed.
     expected = fingerprint.EVERY
@@ -105,13 +95,25 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     # is expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
     # cores: the notebooks wait for them). With the PDF, the website at a lower priority: the single page and
     # its print take longer.
-    builders = {"html": book.Builder("html", nice=10 if with_pdf else 0)}
+    builders = {"html": Builder("html", nice=10 if with_pdf else 0)}
     if with_pdf:
-        builders["singlehtml"] = book.Builder("singlehtml")
+        builders["singlehtml"] = Builder("singlehtml")
     if not expected:
         _launch(builders)
+    # The workers inherit the environment for deterministic runs (the data's retrieval time, not known yet,
+    # comes with each notebook: followup.execute.run_job).
+    os.environ.update(execute.kernel_environment())
+    if not use_cache:
+        os.environ[execute.FRESH_KERNELS] = "1"
+    stage = paths(repo)["staging"] / name
+    stage.mkdir(parents=True)
+    cpus = os.cpu_count() or 1
+    pool = execute.Pool(max(1, min(jobs or cpus, len(areas) if areas else cpus)), stage / "kernels.log", use_cache)
     try:
-        return _staged(repo, year, areas, jobs, git, use_cache, force, builders, name, started, expected)
+        with pool, pdf.Printer(start=False) as printer:  # (Chromium starts when the notebooks have run)
+            pool.start(expected)  # workers (with their kernels) start now, while the inputs are read and keyed
+            pool.when_ready(lambda: _launch(builders))  # (at once when none was started: already launched)
+            return _staged(repo, year, areas, git, use_cache, force, builders, stage, started, pool, printer)
     finally:
         for b in builders.values():
             b.stop()
@@ -122,28 +124,28 @@ def _launch(builders: dict) -> None:
         b.launch()
 
 
-def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders, name: str, started: float, expected: int):
-    inputs = resolve(repo, year, areas)
-    os.environ.update(execute.kernel_environment(inputs.data.retrieved))
+def _staged(repo: Path, year, areas, git, use_cache, force, builders, stage: Path, started: float, pool, printer):
     p = paths(repo)
+    try:
+        # pandas, nbformat and the rest (about 1 s): imported while the workers start
+        from . import steps
+        from .inputs import resolve
+
+        inputs = resolve(repo, year, areas)
+    except BaseException:  # inputs that fail their checks: the run leaves nothing behind
+        kill_run_processes(stage.name)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    os.environ.update(execute.kernel_environment(inputs.data.retrieved))
     source = "example data" if inputs.data.is_example else f"Kolada snapshot {inputs.data.retrieved}"
     log.info(f"report year {inputs.year}, {len(inputs.slugs)} goal area(s), data: {inputs.data_root} ({source})")
-    p["staging"].mkdir(exist_ok=True)
-    stage = p["staging"] / name
-    stage.mkdir()
+    cache = NotebookCache(p["cache"] if use_cache else None, read=not force)
     try:
-        cache = NotebookCache(p["cache"] if use_cache else None, read=not force)
         if force:
             shutil.rmtree(p["cache"] / "book", ignore_errors=True)
-        if not use_cache:
-            os.environ[FRESH_KERNELS] = "1"
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(inputs.slugs)))
-        pool = execute.Pool(workers, stage / "kernels.log", reuse=use_cache)
-        # Chromium starts now too (about 1 s of CPU), while the kernels start: a core is free then.
-        with pool, pdf.Printer(start="singlehtml" in builders) as printer:
-            pool.start(expected)  # workers (with their kernels) start now, while the inputs are checked and keyed
-            pool.when_ready(lambda: _launch(builders))  # (at once when none was started: already launched)
-            out = _run(inputs, stage, git, cache, builders, pool, printer)
+        out = steps.run(inputs, stage, git, cache, builders, pool, printer)
+        pool.close()
+        printer.close()
         cache.flush()
         swap.replace_dir(out, p["build"])
         cache.record_build()
@@ -167,289 +169,3 @@ def _staged(repo: Path, year, areas, jobs, git, use_cache, force, builders, name
         f"in {fmt.number(time.monotonic() - started, 1)} s"
     )
     return p["build"]
-
-
-def _run(inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, builders: dict, pool, printer) -> Path:
-    """Every step of a run inside its staging folder; returns the folder that becomes _build/."""
-    # The run reads copies of its inputs; their hashes are what the manifest records.
-    recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
-    book_dir = book.assemble(inputs, stage)
-    fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
-    with_pdf = "singlehtml" in builders
-    docs, notebooks = execute_notebooks(inputs, stage, pool, cache, recorded, fp)
-    warn_missing_actions(inputs, docs)
-    if (note := inputs.status.other_year(inputs.year)) is not None:
-        log.warning(f"warning: {note}")
-    for title, supplier in book.missing_deliveries(docs, inputs.plan, inputs.year):
-        log.warning(
-            f"warning: {title}: no value for {inputs.year} delivered by {supplier} (data/local/values.csv); "
-            f"the report says 'kan ej bedömas'"
-        )
-    out = stage / "out"
-    out.mkdir()
-    chapters = book_dir / CHAPTER_DIR
-    shutil.copytree(chapters / "tables", out / "tables")
-    epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-    shutil.copytree(stage / "files", out, dirs_exist_ok=True)  # written while the overview ran
-    files = {kind: out / name for kind, name in results.file_names(inputs.year).items()}
-    (book_dir / "filer").mkdir()
-    for path in files.values():
-        shutil.copy2(path, book_dir / "filer" / path.name)  # the website links them as downloads
-    git = git or manifest.git_info(inputs.repo)
-    values = {
-        **book.substitutions(inputs, docs),
-        **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
-    }
-    pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch, printer)
-    parameters = {
-        "year": inputs.year,
-        "areas": list(inputs.slugs),
-        "areas_subset": inputs.slugs != inputs.plan.slugs,
-        "pdf": with_pdf,
-    }
-    data = {
-        "root": inputs.data_root,
-        "source": "example" if inputs.data.is_example else "kolada",
-        "retrieved": inputs.data.retrieved,
-        "snapshot": inputs.data.snapshot_id,
-    }
-    m = manifest.make(out, recorded, parameters, data, git, pdf_content)
-    m["fingerprint"] = fp
-    m["notebooks"] = notebooks
-    manifest.write(m, out / "manifest.json")
-    executed = [name for name, r in notebooks.items() if not r["reused"]]
-    log.info(f"notebooks: {len(executed)} executed, {len(notebooks) - len(executed)} reused from the cache")
-    return out
-
-
-def execute_notebooks(
-    inputs: Inputs, stage: Path, pool: execute.Pool, cache: NotebookCache, recorded: dict, fp: dict
-) -> tuple:
-    """Execute the goal areas' notebooks whose key is not in the cache (in parallel, in the pool's
-    workers), then the overview if its key changed; reuse the others. Returns the documents and, per
-    notebook, its key and whether it was reused. Each notebook runs in a folder of its own (nb/<name>/); the
-    folders are then merged into the book's chapters/ and the commentary is filled in. The pool's workers
-    (and kernels) end after the overview, before the book is built."""
-    src = stage / "inputs"
-    rendered = stage / "rendered"
-    rendered.mkdir()
-    common = {
-        "report_year": inputs.year,
-        "municipality": inputs.plan.municipality.id,
-        "data_dir": f"../../inputs/{inputs.data_root}",
-        "plan_path": "../../inputs/data/plan.yml",
-        "commentary_dir": "../../inputs/book/commentary",
-        "results_dir": "../../results",
-        "book_output": True,
-    }
-    record, area_jobs = {}, []
-    for slug in inputs.slugs:
-        nb = rendered / f"{slug}.ipynb"
-        nbformat.write(render_template(src / "notebooks" / "goal_area.ipynb", inputs.plan.area(slug)), nb)
-        parameters = {**common, "goal_area": slug}
-        key = cache_keys.area_key(inputs, slug, nb, parameters, src, fp)
-        reused = cache.restore(key, stage / "nb" / slug, stage / "results" / f"{slug}.json")
-        record[slug] = {"key": key, "reused": reused}
-        if not reused:
-            area_jobs.append(_job(stage, slug, nb, parameters, src / "notebooks" / "goal_area.ipynb", "goal_area"))
-    docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs)
-    pool.close()  # (after a failure, the run's end stops every process of the run)
-    chapters = stage / "book" / CHAPTER_DIR
-    for name in [*inputs.slugs, OVERVIEW]:
-        shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
-    for slug, doc in docs.items():  # the commentary, now that the verdict is known
-        c = load_commentary(src / "book" / "commentary", inputs.year, slug)
-        text = chapter_text(c, inputs.year, doc["goal_area"]["commentary"]["missing_actions"])
-        fill_commentary(chapters / f"{slug}.ipynb", text)
-    return docs, record
-
-
-def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs) -> dict[str, dict]:
-    """The goal areas' notebooks, then the overview (with the results files and downloads written meanwhile)."""
-    _execute(pool, "goal areas", area_jobs, len(inputs.slugs) - len(area_jobs), record, cache, stage)
-    docs = read_results(stage / "results", inputs)
-    overview = stage / "inputs" / "notebooks" / "overview.ipynb"
-    documents = {s: stage / "results" / f"{s}.json" for s in docs}
-    # The results files and downloads need the documents and the data, not the overview: made meanwhile.
-    files_key = cache_keys.overview_key(None, common, recorded, inputs.data_root, documents, fp)
-    files = ThreadPoolExecutor(1, thread_name_prefix="files")
-    made = files.submit(write_files, inputs, docs, stage / "files", cache, files_key)
-    files.shutdown(wait=False)
-    key = cache_keys.overview_key(overview, common, recorded, inputs.data_root, documents, fp)
-    reused = cache.restore(key, stage / "nb" / OVERVIEW)
-    record[OVERVIEW] = {"key": key, "reused": reused}
-    overview_jobs = [] if reused else [_job(stage, OVERVIEW, overview, common, overview, "overview")]
-    _execute(pool, "overview", overview_jobs, int(reused), record, cache, stage)
-    made.result()
-    return docs
-
-
-def _execute(pool: execute.Pool, what: str, jobs: list, reused: int, record: dict, cache: NotebookCache, stage: Path):
-    """Execute these notebooks (`reused`: how many of this batch the cache gave) and put each into the cache
-    as soon as it has run."""
-    workers = f" with {min(pool.workers, len(jobs))} worker(s)" if jobs else ""
-    log.info(f"{what}: {len(jobs)} notebook(s) to execute{workers}, {reused} from the cache")
-    if not jobs:
-        return
-
-    def done(name: str) -> None:
-        result = stage / "results" / f"{name}.json"
-        cache.store_later(record[name]["key"], stage / "nb" / name, result if result.exists() else None)
-
-    pool.run(jobs, on_done=done, reused=reused)
-
-
-def read_results(folder: Path, inputs: Inputs) -> dict[str, dict]:
-    """The goal areas' documents as their notebooks recorded them (read by everything after execution)."""
-    return results.read_documents(folder, inputs.slugs, inputs.year)
-
-
-def _job(stage: Path, name: str, notebook: Path, parameters: dict, template: Path, kind: str) -> dict:
-    """A notebook to execute (followup.execute.run_job); its template's parameters are checked first, in
-    the worker (a notebook from the cache was executed from the same template, which passed)."""
-    folder = stage / "nb" / name  # at the depth of chapters/: the parameters' relative paths hold in both
-    folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "name": name,
-        "input": str(notebook),
-        "template": str(template),
-        "kind": kind,
-        "parameters": parameters,
-        "output": str(folder / f"{name}.ipynb"),
-        "cwd": str(folder),
-        "announce": not os.environ.get(QUIET),
-        "reuse": not os.environ.get(FRESH_KERNELS),
-    }
-
-
-def warn_missing_actions(inputs: Inputs, docs: dict[str, dict]) -> None:
-    """Where a goal area is judged "ej uppfyllt" and its commentary describes no actions (known from its
-    recorded results), say so in the run's output; the chapter shows "Åtgärder saknas"."""
-    root = paths(inputs.repo)["commentary"]
-    for slug, doc in docs.items():
-        if doc["goal_area"]["commentary"]["missing_actions"]:
-            where = commentary_path(root, inputs.year, slug).relative_to(inputs.repo)
-            log.warning(
-                f"warning: {slug} is judged 'ej uppfyllt' but {where} describes no actions "
-                f"(a '## Åtgärder' section); the chapter says 'Åtgärder saknas'"
-            )
-
-
-def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, key: str) -> None:
-    """The results files and the downloads (results/, downloads/ in folder): made from the documents and the
-    data set, or taken from the cache when the key (the documents, the plan and the data) is unchanged."""
-    if not cache.restore(key, folder):
-        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
-        values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
-        charts = results.chart_rows({slug: folder.parent / "nb" / slug for slug in docs})  # the notebooks' folders
-        results.write(docs, values, inputs.year, folder, epoch, charts)
-        cache.store(key, folder, None)
-
-
-def _books(
-    inputs: Inputs,
-    stage: Path,
-    out: Path,
-    cache: NotebookCache,
-    builders: dict,
-    values: dict,
-    files: dict,
-    epoch: int,
-    printer: pdf.Printer,
-) -> dict[str, str]:
-    """The website and the PDF from the assembled book (stage/book/), each built in a stable folder of its own
-    (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state between runs and
-    re-reads only the pages that changed. The single page and the website are built side by side (the website
-    at a lower priority), and the PDF is printed with `printer`. Returns the PDF's text hash by its path under
-    out/."""
-    assembled = stage / "book"
-    books = cache.root.parent / "book" if cache.root is not None else stage / "books"
-    pdf_name = book.pdf_name(inputs.year)
-    with_pdf = "singlehtml" in builders
-    html_values = {
-        **values,
-        "pdf_link": book.pdf_link(inputs) if with_pdf else "",
-        "downloads": "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values()),
-    }
-    # The manifest's list of installed packages (0,4 s), read while the books are built.
-    threading.Thread(target=manifest.environment, daemon=True).start()
-    single = None
-    if with_pdf:  # the single page first: it and its print take longer than the website
-        single = builders["singlehtml"].start(_variant(assembled, stage / "book-pdf", books / "pdf", values))
-        # The website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`).
-        (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    html_src = _variant(assembled, stage / "book-html", books / "html", html_values)
-    log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
-    website = builders["html"].start(html_src)
-    content = make_pdf(inputs, single, out, epoch, cache, printer) if with_pdf else {}
-    shutil.copytree(website.result(), out / "html")
-    if with_pdf:
-        _place_pdf(out / "html", out / "pdf" / pdf_name)
-    return content
-
-
-def _variant(assembled: Path, work: Path, stable: Path, values: dict) -> Path:
-    """The assembled book with these facts written into its pages, synced into its stable folder."""
-    shutil.copytree(assembled, work)
-    book.fill_pages(work, values)
-    book.sync(work, stable)
-    return stable
-
-
-def _place_pdf(html: Path, pdf_path: Path) -> None:
-    """Put the printed PDF where the website's download link points (Sphinx names the folder after the
-    file's path, not its content)."""
-    found = list(html.glob(f"_downloads/*/{pdf_path.name}"))
-    if len(found) != 1:
-        raise BuildError(f"the website should offer one {pdf_path.name} to download, found {len(found)}")
-    shutil.copyfile(pdf_path, found[0])
-
-
-def make_pdf(
-    inputs: Inputs, single: book.Builder, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer
-) -> dict[str, str]:
-    """Wait for the single-page version and print it to PDF with `printer`, unless the same single page was
-    printed before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under
-    out/."""
-    log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    return _print(inputs, single.result(), out, epoch, cache, printer)
-
-
-def _print(inputs: Inputs, single: Path, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer) -> dict:
-    """The PDF of the built single page: from the cache, or printed (see make_pdf)."""
-    pdf_path = out / "pdf" / book.pdf_name(inputs.year)
-    headings = book.pdf_headings(inputs)
-    metadata = {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title}
-    key = cache_keys.digest(
-        {
-            "page": {
-                p.relative_to(single).as_posix(): sha256_file(p) for p in sorted(single.rglob("*")) if p.is_file()
-            },
-            "print": [pdf.CHROMIUM_ARGS, pdf.PDF_OPTIONS, headings, metadata, epoch],
-            "code": sha256_file(Path(pdf.__file__)),  # how it is printed and post-processed
-        }
-    )
-    printed = out.parent / "printed"  # the entry's folder: the PDF and content.json
-    if cache.restore(key, printed):
-        log.info("  the single page has not changed: its PDF is reused")
-        pdf_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(printed / pdf_path.name, pdf_path)
-    else:
-        started = time.monotonic()
-        # The contents page's numbers of the last print of this book, a guess that spares a second print.
-        last = single.parent / "contents-pages.json"  # beside Sphinx's output, in the book's stable folder
-        entries = pdf.contents_entries((single / "index.html").read_text(encoding="utf-8"))
-        known = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else {}
-        guess = known.get("pages") if known.get("entries") == [title for _, title in entries] else None
-        pages = pdf.print_with_contents(single / "index.html", pdf_path, printer.print, guess)
-        last.write_text(json.dumps({"entries": [t for _, t in entries], "pages": pages}) + "\n", encoding="utf-8")
-        pdf.finish(pdf_path, headings, metadata, epoch=epoch)
-        took = fmt.number(time.monotonic() - started, 1)
-        log.info(f"  printed in {took} s" + (" (the contents page's numbers as last time)" if pages == guess else ""))
-        printed.mkdir()
-        shutil.copyfile(pdf_path, printed / pdf_path.name)
-        facts = {"content_sha256": manifest.pdf_content_sha256(pdf_path)}
-        (printed / "content.json").write_text(json.dumps(facts) + "\n", encoding="utf-8")
-        cache.store_later(key, printed, None)
-    content = json.loads((printed / "content.json").read_text(encoding="utf-8"))["content_sha256"]
-    return {f"pdf/{pdf_path.name}": content}

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def without_ansi(text: str) -> str:
+    """The text without terminal colour codes (a tool's output, as an error message shows it)."""
+    return ANSI.sub("", text)
+
 
 class FollowupError(Exception):
     """Base class for every error the pipeline reports to a user."""

@@ -11,7 +11,6 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -22,10 +21,13 @@ from datetime import datetime
 from pathlib import Path
 
 from . import fmt
-from .errors import BuildError
+from .errors import BuildError, without_ansi
 
 log = logging.getLogger(__name__)
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+QUIET = "FOLLOWUP_QUIET"  # set during a quiet build: the workers announce nothing
+# Set during a build without the cache (`make verify`, --no-cache): every notebook in a kernel of its own. By
+# default a worker keeps its kernel for its next notebook, with identical outputs.
+FRESH_KERNELS = "FOLLOWUP_FRESH_KERNELS"
 
 
 def say(line: str) -> None:
@@ -40,8 +42,9 @@ def say(line: str) -> None:
 
 
 def kernel_environment(retrieved: str | None = None) -> dict:
-    """Environment variables for deterministic runs; set in this process and inherited by kernels.
-    `retrieved` (the data's retrieval time) becomes SOURCE_DATE_EPOCH."""
+    """Environment variables for deterministic runs; set in this process and inherited by the workers and
+    their kernels. `retrieved` (the data's retrieval time) becomes SOURCE_DATE_EPOCH: the workers start before
+    it is known, so each notebook's job carries it too (job["env"], see `run_job`)."""
     env = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "TZ": "UTC"}
     if retrieved is not None:
         env["SOURCE_DATE_EPOCH"] = str(int(datetime.fromisoformat(retrieved.replace("Z", "+00:00")).timestamp()))
@@ -52,7 +55,7 @@ def _failure(job: dict, exc: Exception) -> BuildError:
     import papermill as pm
 
     if isinstance(exc, pm.PapermillExecutionError):
-        tb = [ANSI.sub("", line) for line in exc.traceback]
+        tb = [without_ansi(line) for line in exc.traceback]
         tail = "\n".join("\n".join(tb).splitlines()[-8:])
         return BuildError(
             f"goal area {job['name']}: cell {exc.cell_index} (execution count {exc.exec_count}) "
@@ -64,27 +67,29 @@ def _failure(job: dict, exc: Exception) -> BuildError:
 
 # This worker's kernel, kept for the next notebook it runs (see `_kernel`).
 _KERNEL: dict = {}
-# Run in a kept kernel before its next notebook: a clean namespace and the notebook's working folder, as a
-# fresh kernel would have. (Imports stay loaded, which is the point; the notebooks set their own options.) It is
-# the first cell of the notebook papermill executes (no client of its own to connect: a few tenths of a
-# second), tagged RESET_TAG; followup.notebooks.tidy_executed removes it from the executed notebook.
+# Run in a kept kernel before its next notebook: a clean namespace, the notebook's working folder and the run's
+# environment, as a fresh kernel would have. (Imports stay loaded, which is the point; the notebooks set their
+# own options.) It is the first cell of the notebook papermill executes (no client of its own to connect: a few
+# tenths of a second), tagged RESET_TAG; followup.notebooks.tidy_executed removes it from the executed notebook.
 RESET = """\
 get_ipython().run_line_magic("reset", "-f")
 import os as _os, matplotlib.pyplot as _plt
 _os.chdir({cwd!r})
+_os.environ.update({env!r})
 _plt.close("all")
 del _os, _plt
 """
 
 
-def with_reset(notebook: Path, cwd: str):
-    """The notebook with RESET (for the working folder `cwd`) as its first cell."""
+def with_reset(notebook: Path, cwd: str, env: dict):
+    """The notebook with RESET (for the working folder `cwd` and the environment variables `env`) as its
+    first cell."""
     import nbformat
 
     from .notebooks import RESET_TAG
 
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET.format(cwd=cwd), metadata={"tags": [RESET_TAG]}))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(RESET.format(cwd=cwd, env=env), metadata={"tags": [RESET_TAG]}))
     return nb
 
 
@@ -165,7 +170,7 @@ def _run_once(job: dict, reuse: bool) -> None:
     import papermill as pm
 
     km = _kernel(reuse)
-    notebook = with_reset(Path(job["input"]), job["cwd"]) if km.has_kernel else job["input"]
+    notebook = with_reset(Path(job["input"]), job["cwd"], job.get("env", {})) if km.has_kernel else job["input"]
     try:
         pm.execute_notebook(
             notebook,
@@ -189,9 +194,11 @@ def _run_once(job: dict, reuse: bool) -> None:
 def run_job(job: dict) -> tuple[str, float]:
     """Run one notebook with papermill (in a worker process). Returns (name, seconds). With job["reuse"],
     the worker's kernel (started with the worker) is kept for its next notebook (its namespace reset in
-    between)."""
+    between). job["env"]: environment variables of the run, for the kernels this worker starts from now on
+    and (set by the reset cell) in its kept kernel."""
     from .notebooks import check_parameters, tidy_executed
 
+    os.environ.update(job.get("env", {}))
     logging.getLogger("papermill").setLevel(logging.WARNING)
     check_parameters(Path(job["template"]), job["kind"])  # papermill only warns about an unknown parameter
     if job.get("announce", True):

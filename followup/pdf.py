@@ -11,6 +11,7 @@ repaired afterwards with pikepdf: a heading moved to the next page by a keep-wit
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import itertools
 import logging
@@ -95,25 +96,37 @@ class Printer:
         self._thread.join(timeout=10)
 
     def _serve(self) -> None:
+        playwright = browser = None
         try:
             from playwright.sync_api import sync_playwright
 
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-                try:
-                    while (job := self._jobs.get()) is not None:
-                        page, pdf, done = job
-                        try:
-                            self._print(browser, page, pdf)
-                            done.set_result(None)
-                        except Exception as exc:  # handed to the caller of print
-                            done.set_exception(_print_error(page, exc))
-                finally:
-                    browser.close()
+            playwright = sync_playwright().start()
+            browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
         except Exception as exc:  # the browser did not start: every print says why
             error = exc if isinstance(exc, BuildError) else BuildError(f"chromium could not be started: {exc}")
+            self._end(playwright, None)
             while (job := self._jobs.get()) is not None:
                 job[2].set_exception(error)
+            return
+        try:
+            while (job := self._jobs.get()) is not None:
+                page, pdf, done = job
+                try:
+                    self._print(browser, page, pdf)
+                    done.set_result(None)
+                except Exception as exc:  # handed to the caller of print
+                    done.set_exception(_print_error(page, exc))
+        finally:
+            self._end(playwright, browser)
+
+    @staticmethod
+    def _end(playwright, browser) -> None:
+        # After a failed run the browser and Playwright's driver may be gone already (every process of the run
+        # is stopped): nothing left to close, and nothing to say.
+        for end in (browser and browser.close, playwright and playwright.stop):
+            if end:
+                with contextlib.suppress(Exception):
+                    end()
 
     def _print(self, browser, page: Path, pdf: Path) -> None:
         context = browser.new_context()

@@ -15,7 +15,7 @@ notebook's tables: per figure and table its sources, rows checksum, function, fi
 appendix also renders.
 
 All files are byte-identical for the same inputs: sorted rows, fixed float formatting, no timestamps (the
-Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carry a fixed date).
+Excel file's document dates come from SOURCE_DATE_EPOCH and its zip entries carry XlsxWriter's fixed date).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import io
 import json
 import math
 import os
-import re
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -497,47 +495,23 @@ def input_values(ds: Dataset, plan: Plan, slugs: list[str], year: int) -> list[d
     return rows
 
 
-def _fixed_zip(data: bytes, when: tuple, iso: str) -> bytes:
-    """The same zip with every entry dated `when`, in a fixed order, and the document's modified date set to
-    `iso` (openpyxl writes the time of saving there): no build time inside the file."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            fixed = zipfile.ZipInfo(info.filename, date_time=when)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + iso.encode() + rb"\g<2>",
-                    content,
-                )
-            dst.writestr(fixed, content)
-    return out.getvalue()
-
-
 def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
-    """An Excel workbook with one sheet per table, without any build time inside."""
-    from openpyxl import Workbook
+    """An Excel workbook with one sheet per table, without any build time inside: its document dates are
+    `epoch`'s, and XlsxWriter dates every entry of the file (a zip) 1980-01-01. (XlsxWriter, not openpyxl:
+    about twice as quick, and the same bytes for the same tables.)"""
+    import xlsxwriter
 
     stamp = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
-    wb = Workbook(write_only=True)  # streamed rows: about twice as quick
-    for name, df in sheets.items():
-        ws = wb.create_sheet(name)
-        ws.append(list(df.columns))
-        for row in df.astype(object).where(df.notna(), None).values.tolist():  # a missing value: an empty cell
-            ws.append(row)
-    wb.properties.creator = "Borlänge kommun"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    wb.properties.lastModifiedBy = None
     buf = io.BytesIO()
-    wb.save(buf)
-    return _fixed_zip(
-        buf.getvalue(), (max(1980, stamp.year), stamp.month, stamp.day, 0, 0, 0), stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    )
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"author": "Borlänge kommun", "created": stamp})
+    for name, df in sheets.items():
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, list(df.columns))
+        for r, row in enumerate(df.astype(object).where(df.notna(), None).values.tolist(), start=1):
+            ws.write_row(r, 0, row)  # a missing value (None): an empty cell
+    wb.close()
+    return buf.getvalue()
 
 
 def file_names(year: int) -> dict[str, str]:

@@ -80,17 +80,18 @@ def test_tidy_hides_parameters_and_drops_run_metadata(tmp_path):
 
 
 def test_a_kept_kernels_reset_runs_first_and_is_tidied_away(tmp_path):
-    """A notebook run in a kept kernel gets the reset (a clean namespace, its own folder) as its first cell;
-    the executed notebook keeps none of it."""
+    """A notebook run in a kept kernel gets the reset (a clean namespace, its own folder, the run's
+    environment) as its first cell; the executed notebook keeps none of it."""
     from followup.execute import with_reset
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]})]
     source = tmp_path / "in.ipynb"
     nbformat.write(nb, source)
-    run = with_reset(source, "/work/nb/skolan")
+    run = with_reset(source, "/work/nb/skolan", {"SOURCE_DATE_EPOCH": "1773561600"})
     assert run.cells[0].metadata.tags == [notebooks.RESET_TAG]
     assert '"reset", "-f"' in run.cells[0].source and "chdir('/work/nb/skolan')" in run.cells[0].source
+    assert "environ.update({'SOURCE_DATE_EPOCH': '1773561600'})" in run.cells[0].source
     assert run.cells[1].source == "x = 1" and len(nbformat.read(source, as_version=4).cells) == 1
     run.cells[0].execution_count, run.cells[1].execution_count = 7, 8  # counted on from the last notebook
     executed = tmp_path / "out.ipynb"

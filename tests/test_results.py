@@ -5,8 +5,7 @@ import json
 import openpyxl
 import pytest
 
-from followup import build as build_module
-from followup import results
+from followup import results, steps
 from followup.build import build
 from followup.data import load_dataset, sha256_file
 from followup.plan import load_plan
@@ -103,7 +102,7 @@ def test_everything_after_the_notebooks_shows_the_recorded_result(tmp_path, exam
     """Alter one goal area's recorded results after its notebook ran: the overview, the results files, the
     Excel download, the manifest and the appendix all show the altered values (none recomputes them)."""
     project = make_project(tmp_path / "p", example_dataset)
-    original = build_module.read_results
+    original = steps.read_results
 
     def alter_then_read(folder, inputs):
         path = folder / "skolan.json"
@@ -114,7 +113,7 @@ def test_everything_after_the_notebooks_shows_the_recorded_result(tmp_path, exam
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         return original(folder, inputs)
 
-    monkeypatch.setattr(build_module, "read_results", alter_then_read)
+    monkeypatch.setattr(steps, "read_results", alter_then_read)
     build(project, areas=["skolan", "miljo"], with_pdf=False, quiet=True)
     out = project / "_build"
     overview = (out / "tables" / "tab-oversikt.csv").read_text(encoding="utf-8")
@@ -134,3 +133,28 @@ def test_everything_after_the_notebooks_shows_the_recorded_result(tmp_path, exam
     appendix = (out / "html" / "om-rapporten.html").read_text(encoding="utf-8")
     assert "99 av 99 indikatorer uppfyllda" in appendix and sha256_file(doc_path)[:16] in appendix
     assert set(res_area["goal_area"] for res_area in res["goal_areas"]) == {"skolan", "miljo"}
+
+
+def test_the_excel_file_is_the_same_bytes_for_the_same_tables_and_reads_back():
+    """Two writes of the same tables give the same bytes, dated by the epoch (no build time inside); a
+    missing value is an empty cell, numbers stay numbers."""
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from followup.results import excel_bytes
+
+    sheets = {
+        "Indata": pd.DataFrame({"indicator": ["N15428", "N15428"], "year": [2024, 2025], "value": [81.5, None]}),
+        "Diagram": pd.DataFrame({"figure": ["fig-a"], "value": [3]}),
+    }
+    first, second = excel_bytes(sheets, 1773561600), excel_bytes(sheets, 1773561600)
+    assert first == second and first != excel_bytes(sheets, 1773561600 + 86400)
+    core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml").decode()
+    assert core.count("2026-03-15T08:00:00Z") == 2  # created and modified
+    book = openpyxl.load_workbook(io.BytesIO(first), read_only=True)
+    assert book.sheetnames == ["Indata", "Diagram"]
+    rows = [list(r) for r in book["Indata"].iter_rows(values_only=True)]
+    assert rows == [["indicator", "year", "value"], ["N15428", 2024, 81.5], ["N15428", 2025, None]]
+    assert [list(r) for r in book["Diagram"].iter_rows(values_only=True)] == [["figure", "value"], ["fig-a", 3]]
