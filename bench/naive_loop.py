@@ -11,7 +11,7 @@ one after the other, nothing cached and nothing in parallel.
     stylesheet filled in with followup.book.print_css, _toc.yml, chapters/), renders the goal-area template
     for each goal area (followup.notebooks.render_template) and runs the papermill COMMAND LINE
     (.venv/bin/papermill, one process after the other) on the 10 goal-area notebooks, then fills each
-    chapter's commentary (followup.notebooks.fill_commentary, the text as followup.build makes it) and runs
+    chapter's commentary (followup.notebooks.fill_commentary, the text as followup.steps makes it) and runs
     papermill on notebooks/overview.ipynb, with the parameters the build passes (report_year, goal_area,
     municipality, data_dir, plan_path, commentary_dir, results_dir, book_output=True; as a YAML file, so
     that the municipality stays a string). After each notebook, followup.notebooks.tidy_executed hides the

@@ -43,7 +43,7 @@ class Inputs:
 
 def resolve(repo: Path, year: int | None = None, areas: list[str] | None = None) -> Inputs:
     """Load and validate everything a build reads, once; raise FollowupError naming what is wrong. (The
-    notebook templates' parameters are checked when a template is about to be executed: followup.build.)"""
+    notebook templates' parameters are checked when a template is about to be executed: followup.steps.)"""
     p = paths(repo)
     ds = load_dataset(choose_root(p["data"]))
     plan = with_data_breaks(load_plan(p["plan"]), ds)

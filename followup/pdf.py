@@ -87,13 +87,15 @@ class Printer:
         if not pdf.is_file() or pdf.stat().st_size == 0:
             raise BuildError(f"chromium printed no PDF of {page.name}")
 
-    def close(self) -> None:
-        """End the browser (and wait for it, at most a few seconds); nothing to do when it never started."""
+    def close(self, wait: bool = True) -> None:
+        """End the browser (with `wait`, wait for it, at most a few seconds); nothing to do when it never
+        started. No print after it."""
         with self._lock:
             if self._thread.ident is None:
                 return
         self._jobs.put(None)
-        self._thread.join(timeout=10)
+        if wait:
+            self._thread.join(timeout=10)
 
     def _serve(self) -> None:
         playwright = browser = None

@@ -317,13 +317,18 @@ def _print(inputs: Inputs, single: Path, out: Path, epoch: int, cache: NotebookC
         known = json.loads(last.read_text(encoding="utf-8")) if last.is_file() else {}
         guess = known.get("pages") if known.get("entries") == [title for _, title in entries] else None
         pages = pdf.print_with_contents(single / "index.html", pdf_path, printer.print, guess)
+        printer.close(wait=False)  # the run's last print: Chromium ends meanwhile
         last.write_text(json.dumps({"entries": [t for _, t in entries], "pages": pages}) + "\n", encoding="utf-8")
-        pdf.finish(pdf_path, headings, metadata, epoch=epoch)
+        # The text's hash (the manifest's) is taken while the bookmarks and tags are completed: `finish`
+        # changes no page's content.
+        with ThreadPoolExecutor(1, thread_name_prefix="pdf-text") as reader:
+            text = reader.submit(manifest.pdf_content_sha256, pdf_path)
+            pdf.finish(pdf_path, headings, metadata, epoch=epoch)
         took = fmt.number(time.monotonic() - started, 1)
         log.info(f"  printed in {took} s" + (" (the contents page's numbers as last time)" if pages == guess else ""))
         printed.mkdir()
         shutil.copyfile(pdf_path, printed / pdf_path.name)
-        facts = {"content_sha256": manifest.pdf_content_sha256(pdf_path)}
+        facts = {"content_sha256": text.result()}
         (printed / "content.json").write_text(json.dumps(facts) + "\n", encoding="utf-8")
         cache.store_later(key, printed, None)
     content = json.loads((printed / "content.json").read_text(encoding="utf-8"))["content_sha256"]
