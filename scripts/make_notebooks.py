@@ -24,7 +24,7 @@ def code(source, meta):
 
 def parameters(extra=""):
     return code(
-        "# Parameters: a build replaces them (see followup.build); these defaults run the notebook by hand\n"
+        "# Parameters: a build replaces them (see followup.steps); these defaults run the notebook by hand\n"
         "# from notebooks/ with the data set a build would use.\n"
         "report_year = None  # None: the latest year with a value in the data\n"
         + extra
