@@ -7,6 +7,7 @@ its inputs (inputs/book/, inputs/_config.yml, inputs/_toc.yml) and the executed 
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import platform
@@ -352,36 +353,55 @@ def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
 SUBSTITUTION = re.compile(r"\{\{(.+?)\}\}")
 
 
-def fill_pages(book: Path, values: dict[str, str]) -> None:
-    """Write this build's facts into the book's Markdown pages, in place: each `{{ name }}` (or `{{ name |
-    filter }}`, as MyST's substitutions) is rendered with Jinja. An unknown name is an error."""
+def filled_pages(book: Path, values: dict[str, str]) -> dict[Path, str]:
+    """The book's Markdown pages with this build's facts written in, by path relative to `book` (only those
+    with a fact): each `{{ name }}` (or `{{ name | filter }}`, as MyST's substitutions) is rendered with
+    Jinja. An unknown name is an error."""
     import jinja2
 
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    filled = {}
     for page in sorted(book.rglob("*.md")):
         text = page.read_text(encoding="utf-8")
 
         def one(match, page=page):
             try:
-                return env.from_string("{{" + match.group(1) + "}}").render(values)
+                return _fact(match.group(1)).render(values)
             except jinja2.TemplateError as exc:
                 raise BuildError(f"{page.name}: {{{{{match.group(1)}}}}}: {exc}") from None
 
-        filled = SUBSTITUTION.sub(one, text)
-        if filled != text:
-            page.write_text(filled, encoding="utf-8")
+        new = SUBSTITUTION.sub(one, text)
+        if new != text:
+            filled[page.relative_to(book)] = new
+    return filled
 
 
-def sync(src: Path, dest: Path) -> int:
-    """Make dest/ hold exactly src/'s files (dest/_build/, Sphinx's state and output, is kept). A file whose
-    bytes are unchanged keeps its time; a new or changed one is written now, so Sphinx, which judges a page
-    by its time, reads it again (a copy with an older time would be skipped). Returns the files written."""
+@functools.cache
+def _fact(expression: str):
+    """A fact's template, compiled once per process (the website's and the single page's facts share them)."""
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    return env.from_string("{{" + expression + "}}")
+
+
+def fill_pages(book: Path, values: dict[str, str]) -> None:
+    """Write this build's facts into the book's Markdown pages, in place (see `filled_pages`)."""
+    for rel, text in filled_pages(book, values).items():
+        (book / rel).write_text(text, encoding="utf-8")
+
+
+def sync(src: Path, dest: Path, replaced: dict[Path, str] | None = None) -> int:
+    """Make dest/ hold exactly src/'s files (dest/_build/, Sphinx's state and output, is kept), the files in
+    `replaced` (relative paths) with that text instead. A file whose bytes are unchanged keeps its time; a new
+    or changed one is written now, so Sphinx, which judges a page by its time, reads it again (a copy with an
+    older time would be skipped). Returns the files written."""
+    replaced = replaced or {}
     dest.mkdir(parents=True, exist_ok=True)
     wanted = {p.relative_to(src) for p in src.rglob("*") if p.is_file()}
     written = 0
     for rel in sorted(wanted):
         target = dest / rel
-        data = (src / rel).read_bytes()
+        data = replaced[rel].encode("utf-8") if rel in replaced else (src / rel).read_bytes()
         if target.is_file() and target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)

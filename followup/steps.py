@@ -123,16 +123,31 @@ def execute_notebooks(
             area_jobs.append(
                 _job(inputs, stage, slug, nb, parameters, src / "notebooks" / "goal_area.ipynb", "goal_area")
             )
+    # The commentary, now that the verdict is known: in the notebooks the cache gave, while the others run (this
+    # thread waits for them); in the executed ones once they are in the cache (the cache keeps them without it).
+    reused = [slug for slug in inputs.slugs if record[slug]["reused"]]
+    early = ThreadPoolExecutor(1, thread_name_prefix="commentary")
+    filled = early.submit(_fill_commentary, inputs, stage, {s: stage / "nb" / s / f"{s}.ipynb" for s in reused})
+    early.shutdown(wait=False)
     docs = _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then)
+    filled.result()
     pool.close()  # (after a failure, the run's end stops every process of the run)
     chapters = stage / "book" / CHAPTER_DIR
     for name in [*inputs.slugs, OVERVIEW]:
         shutil.copytree(stage / "nb" / name, chapters, dirs_exist_ok=True)
-    for slug, doc in docs.items():  # the commentary, now that the verdict is known
-        c = load_commentary(src / "book" / "commentary", inputs.year, slug)
-        text = chapter_text(c, inputs.year, doc["goal_area"]["commentary"]["missing_actions"])
-        fill_commentary(chapters / f"{slug}.ipynb", text)
+    _fill_commentary(inputs, stage, {s: chapters / f"{s}.ipynb" for s in inputs.slugs if s not in reused}, docs)
     return docs, record
+
+
+def _fill_commentary(inputs: Inputs, stage: Path, notebooks: dict[str, Path], docs: dict | None = None) -> None:
+    """Fill each goal area's commentary into its executed notebook (by slug), with the verdict its results
+    document records (`docs`, or read from stage/results/)."""
+    if docs is None:
+        docs = results.read_documents(stage / "results", list(notebooks), inputs.year)
+    for slug, notebook in notebooks.items():
+        c = load_commentary(stage / "inputs" / "book" / "commentary", inputs.year, slug)
+        text = chapter_text(c, inputs.year, docs[slug]["goal_area"]["commentary"]["missing_actions"])
+        fill_commentary(notebook, text)
 
 
 def _execute_all(inputs, stage, pool, cache, recorded, common, fp, record, area_jobs, then) -> dict[str, dict]:
@@ -250,10 +265,10 @@ def _books(
     threading.Thread(target=manifest.environment, daemon=True).start()
     single = None
     if with_pdf:  # the single page first: it and its print take longer than the website
-        single = builders["singlehtml"].start(_variant(assembled, stage / "book-pdf", books / "pdf", values))
+        single = builders["singlehtml"].start(_variant(assembled, books / "pdf", values))
         # The website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`).
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    html_src = _variant(assembled, stage / "book-html", books / "html", html_values)
+    html_src = _variant(assembled, books / "html", html_values)
     log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
     website = builders["html"].start(html_src)
     content = make_pdf(inputs, single, out, epoch, cache, printer) if with_pdf else {}
@@ -263,11 +278,9 @@ def _books(
     return content
 
 
-def _variant(assembled: Path, work: Path, stable: Path, values: dict) -> Path:
+def _variant(assembled: Path, stable: Path, values: dict) -> Path:
     """The assembled book with these facts written into its pages, synced into its stable folder."""
-    shutil.copytree(assembled, work)
-    book.fill_pages(work, values)
-    book.sync(work, stable)
+    book.sync(assembled, stable, book.filled_pages(assembled, values))
     return stable
 
 
