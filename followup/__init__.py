@@ -25,9 +25,9 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     jupyter_book_cli                    parallel; Chromium's print; the build manifest; `jupyter-book` as the
                                         build starts it (a process started ahead of time per Sphinx builder)
     runs                                one run at a time, interrupts, clean-up after a killed run
-    steps, build                        the steps of a build in its staging folder (validate, execute, assemble);
+    steps, build                        the steps of a build in its staging folder (execute, assemble, print);
                                         the build's orchestration: one run at a time, the processes it starts
-                                        before it imports pandas, the swap into _build/
+                                        before it imports pandas, the inputs' check, the swap into _build/
     verify, publish                     prove a report from its manifest; archive it in reports/<year>/
     kolada, fetch                       the Kolada v3 client, and fetching a snapshot with what changed
     example_data, lab                   the example data generator; `make lab` (JupyterLab for the analysts)

@@ -30,6 +30,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from . import execute, fingerprint, fmt, pdf, swap
 from .cache import NotebookCache
 from .jupyter_book_cli import Builder
@@ -91,6 +93,9 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     expected = fingerprint.EVERY
     if use_cache and not force:
         expected = fingerprint.expected_executions(repo, year, areas, with_pdf)
+    # Every process the run starts inherits the environment for deterministic runs (the data's retrieval
+    # time, not known yet, comes with each notebook: followup.execute.run_job).
+    os.environ.update(execute.kernel_environment())
     # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
     # is expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
     # cores: the notebooks wait for them). With the PDF, the website at a lower priority: the single page and
@@ -100,15 +105,12 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
         builders["singlehtml"] = Builder("singlehtml")
     if not expected:
         _launch(builders)
-    # The workers inherit the environment for deterministic runs (the data's retrieval time, not known yet,
-    # comes with each notebook: followup.execute.run_job).
-    os.environ.update(execute.kernel_environment())
     if not use_cache:
         os.environ[execute.FRESH_KERNELS] = "1"
     stage = paths(repo)["staging"] / name
     stage.mkdir(parents=True)
-    cpus = os.cpu_count() or 1
-    pool = execute.Pool(max(1, min(jobs or cpus, len(areas) if areas else cpus)), stage / "kernels.log", use_cache)
+    workers = max(1, min(jobs or os.cpu_count() or 1, _goal_areas(repo, areas)))
+    pool = execute.Pool(workers, stage / "kernels.log", use_cache)
     try:
         with pool, pdf.Printer(start=False) as printer:  # (Chromium starts when the notebooks have run)
             pool.start(expected)  # workers (with their kernels) start now, while the inputs are read and keyed
@@ -117,6 +119,17 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     finally:
         for b in builders.values():
             b.stop()
+
+
+def _goal_areas(repo: Path, areas: list[str] | None) -> int:
+    """How many goal areas the run builds, known before the plan is checked (no more workers are useful):
+    those asked for, else the plan's (unreadable, the plan's check says why; until then, no limit)."""
+    if areas:
+        return len(areas)
+    try:
+        return len(yaml.safe_load(paths(repo)["plan"].read_text(encoding="utf-8"))["goal_areas"])
+    except (OSError, ValueError, yaml.YAMLError, KeyError, TypeError):  # (ValueError: not UTF-8)
+        return os.cpu_count() or 1
 
 
 def _launch(builders: dict) -> None:

@@ -1,4 +1,5 @@
-"""Executing the notebooks: papermill in parallel worker processes, one kernel per notebook.
+"""Executing the notebooks: papermill in parallel worker processes, each with a kernel it keeps for its next
+notebook (or, without the cache, a fresh kernel per notebook).
 
 Kernels talk over IPC sockets in a private folder (no TCP ports for parallel kernels to race for), inherit
 an environment for deterministic runs (`kernel_environment`), and write their chatter to the run's log.

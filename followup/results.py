@@ -503,7 +503,8 @@ def excel_bytes(sheets: dict[str, pd.DataFrame], epoch: int) -> bytes:
 
     stamp = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    # Text stays text: no link made of a web address, no formula of a text that starts with "=".
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_urls": False, "strings_to_formulas": False})
     wb.set_properties({"author": "Borlänge kommun", "created": stamp})
     for name, df in sheets.items():
         ws = wb.add_worksheet(name)

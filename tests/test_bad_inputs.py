@@ -102,4 +102,4 @@ def test_bad_input(case, tmp_path, capsys):
     for line in (case / "expected.txt").read_text(encoding="utf-8").splitlines():
         assert line in err, f"expected {line!r} in:\n{err}"
     assert tree_hash(project / "data", project / "_build") == before  # the data and the last report: untouched
-    assert not list((project / ".staging").glob("run-*"))  # validation fails before any work starts
+    assert not list((project / ".staging").glob("run-*"))  # a failed check leaves no staging folder

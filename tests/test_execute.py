@@ -79,3 +79,21 @@ def test_when_ready_calls_back_at_once_when_no_worker_was_started(tmp_path):
     pool.when_ready(lambda: calls.append(1))
     assert calls == [1] and pool.lanes == []
     pool.close()
+
+
+@pytest.mark.slow
+def test_a_fresh_kernel_gets_the_runs_environment_too(tmp_path, monkeypatch):
+    """Without the cache (`make verify`, --no-cache) each notebook runs in a fresh kernel, started by its
+    worker: it gets the run's environment from the job as a kept kernel does."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    template = probe_notebook(tmp_path / "probe.ipynb")
+    with execute.Pool(1, tmp_path / "kernels.log", reuse=False) as pool:
+        pool.run(
+            [
+                {**probe_job(tmp_path, template, name, epoch), "reuse": False}
+                for name, epoch in [("a", "1000"), ("b", "2000")]
+            ]
+        )
+    for name, epoch in [("a", "1000"), ("b", "2000")]:
+        folder = tmp_path / "nb" / name
+        assert (folder / "probe.txt").read_text() == f"{epoch} {folder}"
