@@ -195,9 +195,18 @@ START_PAGE_HEADINGS = (
 )
 
 
-def pdf_link(inputs: Inputs) -> str:
+def pdf_link(inputs: Inputs, with_pdf: bool) -> str:
+    """The start page's link to the PDF: on the website only (none without a PDF)."""
     name = pdf_name(inputs.year)
-    return f"Rapporten finns också som PDF: [{name}](filer/{name})."
+    return only_website(f"Rapporten finns också som PDF: [{name}](filer/{name}).") if with_pdf else ""
+
+
+# The website and the single page (printed to the PDF) are built from the same pages (one Sphinx state, read
+# once): what differs is in Sphinx's `only` blocks, which each builder resolves as it writes.
+def only_website(website: str, printed: str = "") -> str:
+    """Markdown shown on the website, and `printed` instead in the single page."""
+    text = f"```{{only}} not singlehtml\n{website}\n```\n"
+    return text + (f"\n```{{only}} singlehtml\n{printed}\n```\n" if printed else "")
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -308,8 +317,11 @@ def appendix_substitutions(
     output_rows = [[f"`html/_images/{f.name}`", f"`{sha256_file(f)[:16]}`"] for f in figures]
     output_rows += [[f"`tables/{t.name}`", f"`{sha256_file(t)[:16]}`"] for t in tables]
     output_rows += [[f"`{p.parent.name}/{p.name}`", f"`{sha256_file(p)[:16]}`"] for p in files.values()]
-    # The PDF names the files (a link there would point into the build folder); the website links them.
-    downloads = "\n".join(f"- `{p.name}` (att ladda ner från rapportens webbplats)" for p in files.values())
+    # The website links the files; the PDF names them (a link there would point into the build folder).
+    downloads = only_website(
+        "\n".join(f"- [{p.name}](filer/{p.name})" for p in files.values()),
+        "\n".join(f"- `{p.name}` (att ladda ner från rapportens webbplats)" for p in files.values()),
+    )
     return {
         "data_provenance": provenance,
         "downloads": downloads,
@@ -324,7 +336,6 @@ def appendix_substitutions(
         if git["commit"]
         else "okänd (ingen git-utcheckning)",
         "environment": f"Python {platform.python_version()}; {packages}",
-        "pdf_link": "",
     }
 
 

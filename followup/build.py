@@ -98,8 +98,8 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     os.environ.update(execute.kernel_environment())
     # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
     # is expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
-    # cores: the notebooks wait for them). With the PDF, the website at a lower priority: the single page and
-    # its print take longer.
+    # cores: the notebooks wait for them). With the PDF, the website at a lower priority: it is built while
+    # the single page is printed, which the run waits for.
     builders = {"html": Builder("html", nice=10 if with_pdf else 0)}
     if with_pdf:
         builders["singlehtml"] = Builder("singlehtml")

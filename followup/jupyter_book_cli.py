@@ -10,7 +10,7 @@ Two differences, both about time:
   (about 2 s), then waits for its command line as one JSON list on stdin (an empty line: exit). The build
   starts its two book builders this way while it still executes notebooks, and hands them the book when it
   is ready (`Builder`, below). `--nice N` first lowers the process's priority by N (the website, built
-  while the single page is built and printed: on two cores, the PDF's path goes first).
+  while the single page is printed: on two cores, the PDF's path goes first).
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from .errors import BuildError
 from .inputs import Inputs, paths
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
-from .jupyter_book_cli import Builder
 from .layout import sha256_file
 from .notebooks import fill_commentary, render_template
 
@@ -67,8 +66,9 @@ def run(
     values = {
         **book.substitutions(inputs, docs),
         **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
+        "pdf_link": book.pdf_link(inputs, with_pdf),
     }
-    pdf_content = _books(inputs, stage, out, cache, builders, values, files, epoch, printer)
+    pdf_content = _books(inputs, stage, out, cache, builders, values, epoch, printer)
     parameters = {
         "year": inputs.year,
         "areas": list(inputs.slugs),
@@ -237,41 +237,33 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
 
 
 def _books(
-    inputs: Inputs,
-    stage: Path,
-    out: Path,
-    cache: NotebookCache,
-    builders: dict,
-    values: dict,
-    files: dict,
-    epoch: int,
-    printer: pdf.Printer,
+    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, builders: dict, values: dict, epoch: int, printer
 ) -> dict[str, str]:
-    """The website and the PDF from the assembled book (stage/book/), each built in a stable folder of its own
-    (.cache/book/html|pdf/, or in the stage without the cache) where Sphinx keeps its state between runs and
-    re-reads only the pages that changed. The single page and the website are built side by side (the website
-    at a lower priority), and the PDF is printed with `printer`. Returns the PDF's text hash by its path under
-    out/."""
+    """The website and the PDF from the assembled book (stage/book/), built in a stable folder (.cache/book/
+    report/, or in the stage without the cache) where Sphinx keeps its state between runs and re-reads only the
+    pages that changed. Both builders share that state: the single page is built first (it reads the changed
+    pages), then the website (it reads nothing, and writes only the changed pages) while Chromium prints the
+    single page with `printer`. Returns the PDF's text hash by its path under out/."""
     assembled = stage / "book"
     books = cache.root.parent / "book" if cache.root is not None else stage / "books"
+    for old in ("html", "pdf"):  # the stable folders of earlier versions, one per builder
+        shutil.rmtree(books / old, ignore_errors=True)
     pdf_name = book.pdf_name(inputs.year)
     with_pdf = "singlehtml" in builders
-    html_values = {
-        **values,
-        "pdf_link": book.pdf_link(inputs) if with_pdf else "",
-        "downloads": "\n".join(f"- [{path.name}](filer/{path.name})" for path in files.values()),
-    }
     # The manifest's list of installed packages (0,4 s), read while the books are built.
     threading.Thread(target=manifest.environment, daemon=True).start()
-    single = None
-    if with_pdf:  # the single page first: it and its print take longer than the website
-        single = builders["singlehtml"].start(_variant(assembled, books / "pdf", values))
-        # The website links the PDF; it is printed meanwhile, and put in place after (`_place_pdf`).
+    if with_pdf:  # the website links the PDF: printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    html_src = _variant(assembled, books / "html", html_values)
-    log.info("building the website (jupyter-book)" + (", meanwhile the PDF" if with_pdf else ""))
-    website = builders["html"].start(html_src)
-    content = make_pdf(inputs, single, out, epoch, cache, printer) if with_pdf else {}
+    src = _variant(assembled, books / "report", values)
+    content = {}
+    if with_pdf:
+        log.info("building the single page (jupyter-book), then the website while the PDF is printed (chromium)")
+        single = builders["singlehtml"].start(src).result()
+        website = builders["html"].start(src)
+        content = _print(inputs, single, out, epoch, cache, printer)
+    else:
+        log.info("building the website (jupyter-book)")
+        website = builders["html"].start(src)
     shutil.copytree(website.result(), out / "html")
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
@@ -293,18 +285,10 @@ def _place_pdf(html: Path, pdf_path: Path) -> None:
     shutil.copyfile(pdf_path, found[0])
 
 
-def make_pdf(
-    inputs: Inputs, single: Builder, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer
-) -> dict[str, str]:
-    """Wait for the single-page version and print it to PDF with `printer`, unless the same single page was
-    printed before (a cache entry: the PDF and its text hash). Returns the PDF's text hash by its path under
-    out/."""
-    log.info("building the single-page version (jupyter-book) and printing the PDF (chromium)")
-    return _print(inputs, single.result(), out, epoch, cache, printer)
-
-
 def _print(inputs: Inputs, single: Path, out: Path, epoch: int, cache: NotebookCache, printer: pdf.Printer) -> dict:
-    """The PDF of the built single page: from the cache, or printed (see make_pdf)."""
+    """The PDF of the built single page (`single`, Sphinx's output folder), printed with `printer`, unless the
+    same single page was printed before (a cache entry: the PDF and its text hash). Returns the PDF's text hash
+    by its path under out/."""
     pdf_path = out / "pdf" / book.pdf_name(inputs.year)
     headings = book.pdf_headings(inputs)
     metadata = {"Title": book.report_title(inputs), "Author": "Borlänge kommun", "Subject": inputs.plan.title}
