@@ -419,10 +419,9 @@ def sync(src: Path, dest: Path, replaced: dict[Path, str] | None = None) -> int:
         target.write_bytes(data)
         os.utime(target)  # now, whatever time the source had
         written += 1
-    for path in sorted(dest.rglob("*"), reverse=True):
+    kept = [top for top in dest.iterdir() if top.name != "_build"]  # (not walked: hundreds of Sphinx's files)
+    for path in sorted((p for top in kept for p in (top, *(top.rglob("*") if top.is_dir() else ()))), reverse=True):
         rel = path.relative_to(dest)
-        if rel.parts[0] == "_build":
-            continue
         if path.is_file() and rel not in wanted:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):

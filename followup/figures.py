@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.transforms as mtransforms  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import analysis, assessment, fmt  # noqa: E402
@@ -216,14 +217,16 @@ def _save(fig, ax, ds: Dataset, path: Path, years: list[int], ends: list[tuple[s
     note = (FONT_PT * 1.6) / (HEIGHT_IN * 72) if ds.is_example else 0.0
     if ds.is_example:
         fig.text(0.99, 0.012, EXAMPLE_NOTE, ha="right", va="bottom", color=MUTED_TEXT)
-    rect = (0, note, 1, 1)
+    # Laid out once, not given a layout engine (`fig.tight_layout` leaves one behind, and savefig then lays
+    # the figure out once more before it draws it): the same SVG, with about a quarter less work.
+    layout = TightLayoutEngine(pad=0.4, rect=(0, note, 1, 1))
     labels = _end_labels(ax, ends)
-    fig.tight_layout(pad=0.4, rect=rect)
+    layout.execute(fig)
     if not labels or not _place_end_labels(fig, ax, labels):
         for text in labels:
             text.remove()
         _legend(fig, ax)
-        fig.tight_layout(pad=0.4, rect=rect)
+        layout.execute(fig)
     _x_ticks(fig, ax, years)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})

@@ -26,6 +26,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .constants import SPHINX_STATE_FD
 from .errors import BuildError, without_ansi
 
 # What a build of the book imports (extensions are loaded by name: once imported, loading them is free).
@@ -56,6 +57,7 @@ MODULES = [
     "followup.sphinx_print",
     "followup.sphinx_templates",
     "followup.sphinx_numref",
+    "followup.sphinx_state",
 ]
 
 
@@ -101,6 +103,7 @@ class Builder:
         self.proc: subprocess.Popen | None = None
         self._lock = threading.Lock()  # `launch` may come from another thread (followup.execute.Pool.when_ready)
         self._stopped = False
+        self._state: int | None = None  # a pipe's read end: the build says when its state is saved
 
     def launch(self) -> Builder:
         """Start the process (once), to import while the run does other work. (Not after `stop`.)"""
@@ -108,7 +111,18 @@ class Builder:
             if self.proc is None and not self._stopped:
                 nice = ["--nice", str(self.nice)] if self.nice else []
                 cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
-                self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT)
+                self._state, saying = os.pipe()
+                try:
+                    self.proc = subprocess.Popen(
+                        cmd,
+                        stdin=subprocess.PIPE,
+                        stdout=self.log,
+                        stderr=subprocess.STDOUT,
+                        pass_fds=(saying,),
+                        env={**os.environ, SPHINX_STATE_FD: str(saying)},
+                    )
+                finally:
+                    os.close(saying)
         return self
 
     def start(self, book: Path) -> Builder:
@@ -118,8 +132,22 @@ class Builder:
         self.proc.stdin.close()
         return self
 
+    def state_saved(self) -> None:
+        """Wait until the build has read the pages that changed and saved Sphinx's state, or has ended (then
+        `result` says how): another build of the same book can start, with nothing to read
+        (followup.sphinx_state)."""
+        if self._state is not None:
+            os.read(self._state, 64)  # "saved", or nothing when the process ended without saying so
+            self._close_state()
+
+    def _close_state(self) -> None:
+        if self._state is not None:
+            os.close(self._state)
+            self._state = None
+
     def result(self) -> Path:
         """Wait for the build; its output folder, or BuildError with Sphinx's warnings."""
+        self._close_state()
         code = self.proc.wait()
         self.log.seek(0)
         output = self.log.read().decode("utf-8", "replace")
@@ -132,6 +160,7 @@ class Builder:
         """End the process if it is still there (a run that failed, or a builder never used)."""
         with self._lock:
             self._stopped = True
+        self._close_state()
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.kill()

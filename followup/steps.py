@@ -241,9 +241,10 @@ def _books(
 ) -> dict[str, str]:
     """The website and the PDF from the assembled book (stage/book/), built in a stable folder (.cache/book/
     report/, or in the stage without the cache) where Sphinx keeps its state between runs and re-reads only the
-    pages that changed. Both builders share that state: the single page is built first (it reads the changed
-    pages), then the website (it reads nothing, and writes only the changed pages) while Chromium prints the
-    single page with `printer`. Returns the PDF's text hash by its path under out/."""
+    pages that changed. Both builders share that state: the single page's build reads the changed pages; the
+    website's starts once that state is saved (it reads nothing, and writes only the changed pages, at a lower
+    priority), beside the single page's writing and Chromium's print of it with `printer`. Returns the PDF's
+    text hash by its path under out/."""
     assembled = stage / "book"
     books = cache.root.parent / "book" if cache.root is not None else stage / "books"
     for old in ("html", "pdf"):  # the stable folders of earlier versions, one per builder
@@ -257,10 +258,11 @@ def _books(
     src = _variant(assembled, books / "report", values)
     content = {}
     if with_pdf:
-        log.info("building the single page (jupyter-book), then the website while the PDF is printed (chromium)")
-        single = builders["singlehtml"].start(src).result()
+        log.info("building the single page and the website (jupyter-book), and printing the PDF (chromium)")
+        single = builders["singlehtml"].start(src)
+        single.state_saved()  # the changed pages are read: the website's build has nothing more to read
         website = builders["html"].start(src)
-        content = _print(inputs, single, out, epoch, cache, printer)
+        content = _print(inputs, single.result(), out, epoch, cache, printer)
     else:
         log.info("building the website (jupyter-book)")
         website = builders["html"].start(src)

@@ -19,8 +19,9 @@ from followup import book, cache, fingerprint, layout
 from followup.build import REPO
 from followup.cache import NotebookCache
 from followup.data import seal_local
+from followup.errors import BuildError
 from followup.inputs import resolve
-from followup.jupyter_book_cli import jupyter_book
+from followup.jupyter_book_cli import Builder, jupyter_book
 
 from conftest import LOCAL_AREA, correct_local_value, make_project
 
@@ -297,6 +298,54 @@ def test_the_no_change_path_imports_no_pandas_matplotlib_or_seaborn(project):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2 and "nothing changed" in lines[0]
     assert lines[1] == "0 []"
+
+
+def _small_book(folder: Path, extensions: str = "[followup.sphinx_state, followup.sphinx_print]") -> Path:
+    folder.mkdir()
+    (folder / "_config.yml").write_text(
+        f'title: Prov\nexecute:\n  execute_notebooks: "off"\nsphinx:\n  extra_extensions: {extensions}\n',
+        encoding="utf-8",
+    )
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: sida\n", encoding="utf-8")
+    (folder / "index.md").write_text(f"# Start\n\n{book.only_website('På webben.', 'I utskriften.')}", encoding="utf-8")
+    (folder / "sida.md").write_text("# Sida\n\nFörsta versionen.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow
+def test_the_website_is_built_from_the_state_the_single_page_saved(tmp_path):
+    """The single page's build reads the pages and says when Sphinx's state is saved; the website's build of
+    the same folder then reads nothing (no doctree is written again) and each shows its own `only` block."""
+    stable = _small_book(tmp_path / "stable")
+    single, website = Builder("singlehtml"), Builder("html")
+    try:
+        single.start(stable).state_saved()
+        doctree = stable / "_build" / ".doctrees" / "sida.doctree"
+        saved = doctree.stat().st_mtime_ns
+        html = website.start(stable).result()
+        page = single.result() / "index.html"
+    finally:
+        single.stop()
+        website.stop()
+    assert doctree.stat().st_mtime_ns == saved
+    assert "Första versionen" in (html / "sida.html").read_text(encoding="utf-8")
+    start = (html / "index.html").read_text(encoding="utf-8")
+    assert "På webben." in start and "I utskriften." not in start
+    printed = page.read_text(encoding="utf-8")
+    assert "I utskriften." in printed and "På webben." not in printed and "Första versionen" in printed
+
+
+@pytest.mark.slow
+def test_a_build_that_ends_without_saving_its_state_does_not_keep_the_run_waiting(tmp_path):
+    stable = _small_book(tmp_path / "stable")
+    (stable / "_toc.yml").write_text("format: jb-book\nroot: saknas\n", encoding="utf-8")
+    single = Builder("singlehtml")
+    try:
+        single.start(stable).state_saved()  # returns: the process ended
+        with pytest.raises(BuildError, match="singlehtml"):
+            single.result()
+    finally:
+        single.stop()
 
 
 @pytest.mark.slow
