@@ -34,8 +34,7 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     sphinx_anchors, sphinx_offline,     small Sphinx extensions (slug anchors; no other hosts; the same page from
     sphinx_stable, sphinx_a11y,         a cold and an incremental build; the website's accessibility; the
     sphinx_print, sphinx_templates,     single page without what is only for the screen; templates compiled once;
-    sphinx_numref, sphinx_state         a page's doctree read once for all the {numref}s to it; saying when
-                                        Sphinx's state is saved)
+    sphinx_numref                       a page's doctree read once for all the {numref}s to it)
 """
 
 import sys

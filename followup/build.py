@@ -16,7 +16,7 @@ is replaced by out/ only when every step has succeeded; a failed run leaves _bui
 its staging folder for inspection (inputs that fail their checks leave none).
 
 This module imports only what starting a run needs. The workers that execute the notebooks (and their
-kernels), Chromium and the book's builders start before the build imports pandas and the rest
+kernels), Chromium and the book's builds start before the build imports pandas and the rest
 (followup.steps) and reads its inputs: on two cores, each starts while the other core has work to do.
 """
 
@@ -96,15 +96,14 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     # Every process the run starts inherits the environment for deterministic runs (the data's retrieval
     # time, not known yet, comes with each notebook: followup.execute.run_job).
     os.environ.update(execute.kernel_environment())
-    # The book's builders import jupyter-book and Sphinx (about 2 s) ahead of the book: at once when no notebook
-    # is expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
-    # cores: the notebooks wait for them). With the PDF, the website at a lower priority: it is built while
-    # the single page is printed, which the run waits for.
-    builders = {"html": Builder("html", nice=10 if with_pdf else 0)}
-    if with_pdf:
-        builders["singlehtml"] = Builder("singlehtml")
+    # The book's builds (the single page, then the website; or the website alone) run in one process that
+    # imports jupyter-book and Sphinx (about 1,5 s of CPU) ahead of the book: at once when no notebook is
+    # expected to run, else once the kernels started ahead of time are ready (not beside their start, on two
+    # cores: the notebooks wait for them). The website is built at a lower priority, while the single page is
+    # printed: the run waits for the PDF.
+    books = Builder(["singlehtml", "html"] if with_pdf else ["html"], nice={"html": 10} if with_pdf else None)
     if not expected:
-        _launch(builders)
+        books.launch()
     if not use_cache:
         os.environ[execute.FRESH_KERNELS] = "1"
     stage = paths(repo)["staging"] / name
@@ -114,11 +113,10 @@ def _build(repo: Path, year, areas, jobs, with_pdf: bool, git, use_cache: bool, 
     try:
         with pool, pdf.Printer(start=False) as printer:  # (Chromium starts when the notebooks have run)
             pool.start(expected)  # workers (with their kernels) start now, while the inputs are read and keyed
-            pool.when_ready(lambda: _launch(builders))  # (at once when none was started: already launched)
-            return _staged(repo, year, areas, git, use_cache, force, builders, stage, started, pool, printer)
+            pool.when_ready(books.launch)  # (at once when none was started: already launched)
+            return _staged(repo, year, areas, git, use_cache, force, books, stage, started, pool, printer)
     finally:
-        for b in builders.values():
-            b.stop()
+        books.stop()
 
 
 def _goal_areas(repo: Path, areas: list[str] | None) -> int:
@@ -132,12 +130,7 @@ def _goal_areas(repo: Path, areas: list[str] | None) -> int:
         return os.cpu_count() or 1
 
 
-def _launch(builders: dict) -> None:
-    for b in builders.values():
-        b.launch()
-
-
-def _staged(repo: Path, year, areas, git, use_cache, force, builders, stage: Path, started: float, pool, printer):
+def _staged(repo: Path, year, areas, git, use_cache, force, books, stage: Path, started: float, pool, printer):
     p = paths(repo)
     try:
         # pandas, nbformat and the rest (about 1 s): imported while the workers start
@@ -156,7 +149,7 @@ def _staged(repo: Path, year, areas, git, use_cache, force, builders, stage: Pat
     try:
         if force:
             shutil.rmtree(p["cache"] / "book", ignore_errors=True)
-        out = steps.run(inputs, stage, git, cache, builders, pool, printer)
+        out = steps.run(inputs, stage, git, cache, books, pool, printer)
         pool.close()
         printer.close()
         cache.flush()

@@ -26,6 +26,3 @@ NOT_DELIVERED = "ej levererat"  # the status of a local value its supplier has n
 
 EXAMPLE_NOTE = "Exempeldata – inte officiell statistik"
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"  # the Kolada API (make fetch; $KOLADA_BASE_URL overrides it)
-# The environment variable with the pipe on which a book build says that Sphinx's state is saved
-# (followup.sphinx_state, followup.jupyter_book_cli.Builder).
-SPHINX_STATE_FD = "FOLLOWUP_STATE_FD"

@@ -6,17 +6,19 @@ Two differences, both about time:
   it) and compiles its grammars: about 2 s in every build of the book, for an IRI format check the book's
   configuration never uses. Importing this module (inside the package `followup`) runs
   followup/__init__.py, which keeps it from being loaded.
-- `--wait` starts the process ahead of time: it imports jupyter-book, Sphinx and the book's extensions
-  (about 2 s), then waits for its command line as one JSON list on stdin (an empty line: exit). The build
-  starts its two book builders this way while it still executes notebooks, and hands them the book when it
-  is ready (`Builder`, below). `--nice N` first lowers the process's priority by N (the website, built
-  while the single page is printed: on two cores, the PDF's path goes first).
+- `--wait FD` starts the process ahead of time: it imports jupyter-book, Sphinx and the book's extensions
+  (about 1,5 s of CPU), then waits for its builds as one JSON line on stdin (an empty line: exit): a list of
+  {"args": command line, "nice": N}. It runs them one after the other (each first lowering the process's
+  priority by its N), writes each one's exit status as a line to the file descriptor FD as soon as it has
+  ended, and stops at the first that fails. The run starts its book builds this way while it still executes
+  notebooks, and hands them the book when it is ready (`Builder`, below).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import json
 import os
 import shutil
@@ -26,7 +28,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from .constants import SPHINX_STATE_FD
 from .errors import BuildError, without_ansi
 
 # What a build of the book imports (extensions are loaded by name: once imported, loading them is free).
@@ -57,7 +58,6 @@ MODULES = [
     "followup.sphinx_print",
     "followup.sphinx_templates",
     "followup.sphinx_numref",
-    "followup.sphinx_state",
 ]
 
 
@@ -89,108 +89,114 @@ def _failed(book: Path, builder: str, output: str) -> BuildError:
 
 
 class Builder:
-    """A jupyter-book build with one Sphinx builder (html, singlehtml) in a process started ahead of time
-    (`launch`, about 2 s of imports): it imports jupyter-book and Sphinx while the run still has other work,
-    and builds when `start` hands it the book (followup.jupyter_book_cli --wait; with `nice`, at a lower
-    priority). Any Sphinx warning fails the build. Sphinx keeps its state in book/_build/: a page whose file
-    did not change is not read again."""
+    """jupyter-book builds of one book, one Sphinx builder after the other (for the report: the single page,
+    then the website), in one process started ahead of time (`launch`): it imports jupyter-book and Sphinx
+    once while the run still has other work, and builds when `start` hands it the book. `result(builder)`
+    waits for one build; the next one runs meanwhile (with `nice[builder]`, at a lower priority). Any Sphinx
+    warning fails a build. Sphinx keeps its state in book/_build/: a page whose file did not change is not read
+    again, and a later build of the same book reads nothing the one before it has read."""
 
-    def __init__(self, builder: str, nice: int = 0):
-        self.builder = builder
-        self.nice = nice
+    def __init__(self, builders: list[str], nice: dict[str, int] | None = None):
+        self.builders = list(builders)
+        self.nice = nice or {}
         self.book: Path | None = None
         self.log = tempfile.TemporaryFile()
         self.proc: subprocess.Popen | None = None
         self._lock = threading.Lock()  # `launch` may come from another thread (followup.execute.Pool.when_ready)
         self._stopped = False
-        self._state: int | None = None  # a pipe's read end: the build says when its state is saved
+        self._statuses: io.BufferedReader | None = None  # each build's exit status, a line as it ends
+        self._ended: dict[str, int] = {}
 
     def launch(self) -> Builder:
         """Start the process (once), to import while the run does other work. (Not after `stop`.)"""
         with self._lock:
             if self.proc is None and not self._stopped:
-                nice = ["--nice", str(self.nice)] if self.nice else []
-                cmd = [sys.executable, "-m", "followup.jupyter_book_cli", *nice, "--wait"]
-                self._state, saying = os.pipe()
+                reading, writing = os.pipe()
                 try:
+                    cmd = [sys.executable, "-m", "followup.jupyter_book_cli", "--wait", str(writing)]
                     self.proc = subprocess.Popen(
-                        cmd,
-                        stdin=subprocess.PIPE,
-                        stdout=self.log,
-                        stderr=subprocess.STDOUT,
-                        pass_fds=(saying,),
-                        env={**os.environ, SPHINX_STATE_FD: str(saying)},
+                        cmd, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT, pass_fds=(writing,)
                     )
+                except BaseException:
+                    os.close(reading)
+                    raise
                 finally:
-                    os.close(saying)
+                    os.close(writing)
+                self._statuses = os.fdopen(reading, "rb")
         return self
 
     def start(self, book: Path) -> Builder:
         self.launch()
         self.book = book
-        self.proc.stdin.write((json.dumps(_arguments(book, self.builder)) + "\n").encode("utf-8"))
+        builds = [{"args": _arguments(book, b), "nice": self.nice.get(b, 0)} for b in self.builders]
+        self.proc.stdin.write((json.dumps(builds) + "\n").encode("utf-8"))
         self.proc.stdin.close()
         return self
 
-    def state_saved(self) -> None:
-        """Wait until the build has read the pages that changed and saved Sphinx's state, or has ended (then
-        `result` says how): another build of the same book can start, with nothing to read
-        (followup.sphinx_state)."""
-        if self._state is not None:
-            os.read(self._state, 64)  # "saved", or nothing when the process ended without saying so
-            self._close_state()
-
-    def _close_state(self) -> None:
-        if self._state is not None:
-            os.close(self._state)
-            self._state = None
-
-    def result(self) -> Path:
-        """Wait for the build; its output folder, or BuildError with Sphinx's warnings."""
-        self._close_state()
-        code = self.proc.wait()
-        self.log.seek(0)
-        output = self.log.read().decode("utf-8", "replace")
-        self.log.close()
+    def result(self, builder: str) -> Path:
+        """Wait for this builder's build; its output folder, or BuildError with Sphinx's warnings."""
+        while builder not in self._ended:
+            line = self._statuses.readline()
+            if not line:  # the process ended before this build did (an earlier build failed, or it died)
+                break
+            self._ended[self.builders[len(self._ended)]] = int(line)
+        code = self._ended.get(builder)
+        if code is None:
+            code = self.proc.wait() or 1
         if code != 0:
-            raise _failed(self.book, self.builder, output)
-        return self.book / "_build" / self.builder
+            self.proc.wait()
+            self.log.seek(0)
+            raise _failed(self.book, builder, self.log.read().decode("utf-8", "replace"))
+        return self.book / "_build" / builder
 
     def stop(self) -> None:
-        """End the process if it is still there (a run that failed, or a builder never used)."""
+        """End the process if it is still there (a run that failed, or builds never used)."""
         with self._lock:
             self._stopped = True
-        self._close_state()
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
             if not self.proc.stdin.closed:
                 self.proc.stdin.close()
+        if self._statuses is not None:
+            self._statuses.close()
         self.log.close()
 
 
 def jupyter_book(book: Path, builder: str) -> Path:
     """Build the book with one Sphinx builder and wait for it (see Builder)."""
-    b = Builder(builder)
+    b = Builder([builder])
     try:
-        return b.start(book).result()
+        return b.start(book).result(builder)
     finally:
         b.stop()
 
 
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args[:1] == ["--nice"]:  # a lower priority: this build is not the one the run waits for
-        os.nice(int(args[1]))
-        args = args[2:]
-    if args == ["--wait"]:
-        preimport()
-        line = sys.stdin.readline()
-        if not line.strip():
-            sys.exit(0)
-        args = json.loads(line)
+def _build(args: list[str]) -> int:
     from jupyter_book.cli.main import main
 
     sys.argv = ["jupyter-book", *args]
-    sys.exit(main())
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return 0
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args[:1] != ["--wait"]:
+        sys.exit(_build(args))
+    statuses = int(args[1])
+    preimport()
+    line = sys.stdin.readline()
+    code = 0
+    for build in json.loads(line) if line.strip() else []:
+        if build.get("nice"):
+            os.nice(build["nice"])
+        code = _build(build["args"])
+        os.write(statuses, f"{code}\n".encode())
+        if code != 0:
+            break
+    sys.exit(code)

@@ -32,16 +32,16 @@ log = logging.getLogger(__name__)
 
 
 def run(
-    inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, builders: dict, pool: execute.Pool, printer
+    inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, books, pool: execute.Pool, printer
 ) -> Path:
     """Every step of a run inside its staging folder (`stage`), with the processes the run started ahead of
-    time (followup.build): the notebooks' `pool`, the book's `builders` and Chromium's `printer`. Returns the
-    folder that becomes _build/."""
+    time (followup.build): the notebooks' `pool`, the book's builds (`books`, a followup.jupyter_book_cli.Builder)
+    and Chromium's `printer`. Returns the folder that becomes _build/."""
     # The run reads copies of its inputs; their hashes are what the manifest records.
     recorded = copy_inputs(inputs.repo, input_files(inputs), stage / "inputs")
     book_dir = book.assemble(inputs, stage)
     fp = fingerprint.of_code()  # the package's source and the environment: in every key and the manifest
-    with_pdf = "singlehtml" in builders
+    with_pdf = "singlehtml" in books.builders
     # Chromium starts (about 1 s of CPU) once the notebooks have run, beside the results files' last work.
     docs, notebooks = execute_notebooks(inputs, stage, pool, cache, recorded, fp, printer.start if with_pdf else None)
     warn_missing_actions(inputs, docs)
@@ -68,7 +68,7 @@ def run(
         **book.appendix_substitutions(inputs, recorded, chapters, out, files, docs, git),
         "pdf_link": book.pdf_link(inputs, with_pdf),
     }
-    pdf_content = _books(inputs, stage, out, cache, builders, values, epoch, printer)
+    pdf_content = _books(inputs, stage, out, cache, books, values, epoch, printer)
     parameters = {
         "year": inputs.year,
         "areas": list(inputs.slugs),
@@ -237,36 +237,28 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
 
 
 def _books(
-    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, builders: dict, values: dict, epoch: int, printer
+    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, books, values: dict, epoch: int, printer
 ) -> dict[str, str]:
     """The website and the PDF from the assembled book (stage/book/), built in a stable folder (.cache/book/
     report/, or in the stage without the cache) where Sphinx keeps its state between runs and re-reads only the
-    pages that changed. Both builders share that state: the single page's build reads the changed pages; the
-    website's starts once that state is saved (it reads nothing, and writes only the changed pages, at a lower
-    priority), beside the single page's writing and Chromium's print of it with `printer`. Returns the PDF's
-    text hash by its path under out/."""
+    pages that changed. The single page is built first (it reads the changed pages); the website next, from the
+    same state (it reads nothing again and writes only the changed pages, at a lower priority), while Chromium
+    prints the single page with `printer`. Returns the PDF's text hash by its path under out/."""
     assembled = stage / "book"
-    books = cache.root.parent / "book" if cache.root is not None else stage / "books"
+    stable = (cache.root.parent if cache.root is not None else stage) / "book"
     for old in ("html", "pdf"):  # the stable folders of earlier versions, one per builder
-        shutil.rmtree(books / old, ignore_errors=True)
+        shutil.rmtree(stable / old, ignore_errors=True)
     pdf_name = book.pdf_name(inputs.year)
-    with_pdf = "singlehtml" in builders
+    with_pdf = "singlehtml" in books.builders
     # The manifest's list of installed packages (0,4 s), read while the books are built.
     threading.Thread(target=manifest.environment, daemon=True).start()
     if with_pdf:  # the website links the PDF: printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    src = _variant(assembled, books / "report", values)
-    content = {}
-    if with_pdf:
-        log.info("building the single page and the website (jupyter-book), and printing the PDF (chromium)")
-        single = builders["singlehtml"].start(src)
-        single.state_saved()  # the changed pages are read: the website's build has nothing more to read
-        website = builders["html"].start(src)
-        content = _print(inputs, single.result(), out, epoch, cache, printer)
-    else:
-        log.info("building the website (jupyter-book)")
-        website = builders["html"].start(src)
-    shutil.copytree(website.result(), out / "html")
+    src = _variant(assembled, stable / "report", values)
+    log.info("building the " + ("single page, then the website" if with_pdf else "website") + " (jupyter-book)")
+    books.start(src)
+    content = _print(inputs, books.result("singlehtml"), out, epoch, cache, printer) if with_pdf else {}
+    shutil.copytree(books.result("html"), out / "html")
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
     return content

@@ -300,10 +300,10 @@ def test_the_no_change_path_imports_no_pandas_matplotlib_or_seaborn(project):
     assert lines[1] == "0 []"
 
 
-def _small_book(folder: Path, extensions: str = "[followup.sphinx_state, followup.sphinx_print]") -> Path:
+def _small_book(folder: Path) -> Path:
     folder.mkdir()
     (folder / "_config.yml").write_text(
-        f'title: Prov\nexecute:\n  execute_notebooks: "off"\nsphinx:\n  extra_extensions: {extensions}\n',
+        'title: Prov\nexecute:\n  execute_notebooks: "off"\nsphinx:\n  extra_extensions: [followup.sphinx_print]\n',
         encoding="utf-8",
     )
     (folder / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: sida\n", encoding="utf-8")
@@ -313,21 +313,20 @@ def _small_book(folder: Path, extensions: str = "[followup.sphinx_state, followu
 
 
 @pytest.mark.slow
-def test_the_website_is_built_from_the_state_the_single_page_saved(tmp_path):
-    """The single page's build reads the pages and says when Sphinx's state is saved; the website's build of
-    the same folder then reads nothing (no doctree is written again) and each shows its own `only` block."""
+def test_the_website_is_built_after_the_single_page_from_the_state_it_saved(tmp_path):
+    """One process builds the single page (which reads the pages), then the website of the same folder, which
+    reads nothing again (no doctree is written again); each shows its own `only` block."""
     stable = _small_book(tmp_path / "stable")
-    single, website = Builder("singlehtml"), Builder("html")
+    books = Builder(["singlehtml", "html"], nice={"html": 5})
     try:
-        single.start(stable).state_saved()
+        books.start(stable)
+        page = books.result("singlehtml") / "index.html"
         doctree = stable / "_build" / ".doctrees" / "sida.doctree"
-        saved = doctree.stat().st_mtime_ns
-        html = website.start(stable).result()
-        page = single.result() / "index.html"
+        read = doctree.stat().st_mtime_ns
+        html = books.result("html")
     finally:
-        single.stop()
-        website.stop()
-    assert doctree.stat().st_mtime_ns == saved
+        books.stop()
+    assert doctree.stat().st_mtime_ns == read
     assert "Första versionen" in (html / "sida.html").read_text(encoding="utf-8")
     start = (html / "index.html").read_text(encoding="utf-8")
     assert "På webben." in start and "I utskriften." not in start
@@ -336,16 +335,18 @@ def test_the_website_is_built_from_the_state_the_single_page_saved(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_build_that_ends_without_saving_its_state_does_not_keep_the_run_waiting(tmp_path):
+def test_a_failed_build_fails_the_builds_after_it_without_running_them(tmp_path):
     stable = _small_book(tmp_path / "stable")
-    (stable / "_toc.yml").write_text("format: jb-book\nroot: saknas\n", encoding="utf-8")
-    single = Builder("singlehtml")
+    (stable / "sida.md").write_text("# Sida\n\nSe {ref}`saknas`.\n", encoding="utf-8")  # a warning: fails
+    books = Builder(["singlehtml", "html"])
     try:
-        single.start(stable).state_saved()  # returns: the process ended
-        with pytest.raises(BuildError, match="singlehtml"):
-            single.result()
+        books.start(stable)
+        with pytest.raises(BuildError, match=r"\(singlehtml\) failed"):
+            books.result("singlehtml")
+        with pytest.raises(BuildError, match=r"\(html\) failed"):
+            books.result("html")
     finally:
-        single.stop()
+        books.stop()
 
 
 @pytest.mark.slow
