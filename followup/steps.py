@@ -245,16 +245,16 @@ def _books(
     same state (it reads nothing again and writes only the changed pages, at a lower priority), while Chromium
     prints the single page with `printer`. Returns the PDF's text hash by its path under out/."""
     assembled = stage / "book"
-    stable = (cache.root.parent if cache.root is not None else stage) / "book"
+    books = cache.root.parent / "book" if cache.root is not None else stage / "books"
     for old in ("html", "pdf"):  # the stable folders of earlier versions, one per builder
-        shutil.rmtree(stable / old, ignore_errors=True)
+        shutil.rmtree(books / old, ignore_errors=True)
     pdf_name = book.pdf_name(inputs.year)
     with_pdf = "singlehtml" in books.builders
     # The manifest's list of installed packages (0,4 s), read while the books are built.
     threading.Thread(target=manifest.environment, daemon=True).start()
     if with_pdf:  # the website links the PDF: printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    src = _variant(assembled, stable / "report", values)
+    src = _variant(assembled, books / "report", values)
     log.info("building the " + ("single page, then the website" if with_pdf else "website") + " (jupyter-book)")
     books.start(src)
     content = _print(inputs, books.result("singlehtml"), out, epoch, cache, printer) if with_pdf else {}
