@@ -25,6 +25,7 @@ from .errors import BuildError
 from .inputs import Inputs, paths
 from .inputs import copy as copy_inputs
 from .inputs import of as input_files
+from .jupyter_book_cli import Builder
 from .layout import sha256_file
 from .notebooks import fill_commentary, render_template
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def run(
-    inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, books, pool: execute.Pool, printer
+    inputs: Inputs, stage: Path, git: dict | None, cache: NotebookCache, books: Builder, pool: execute.Pool, printer
 ) -> Path:
     """Every step of a run inside its staging folder (`stage`), with the processes the run started ahead of
     time (followup.build): the notebooks' `pool`, the book's builds (`books`, a followup.jupyter_book_cli.Builder)
@@ -237,7 +238,7 @@ def write_files(inputs: Inputs, docs: dict, folder: Path, cache: NotebookCache, 
 
 
 def _books(
-    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, books, values: dict, epoch: int, printer
+    inputs: Inputs, stage: Path, out: Path, cache: NotebookCache, books: Builder, values: dict, epoch: int, printer
 ) -> dict[str, str]:
     """The website and the PDF from the assembled book (stage/book/), built in a stable folder (.cache/book/
     report/, or in the stage without the cache) where Sphinx keeps its state between runs and re-reads only the
@@ -245,16 +246,16 @@ def _books(
     same state (it reads nothing again and writes only the changed pages, at a lower priority), while Chromium
     prints the single page with `printer`. Returns the PDF's text hash by its path under out/."""
     assembled = stage / "book"
-    books = cache.root.parent / "book" if cache.root is not None else stage / "books"
+    folder = cache.root.parent / "book" if cache.root is not None else stage / "books"
     for old in ("html", "pdf"):  # the stable folders of earlier versions, one per builder
-        shutil.rmtree(books / old, ignore_errors=True)
+        shutil.rmtree(folder / old, ignore_errors=True)
     pdf_name = book.pdf_name(inputs.year)
     with_pdf = "singlehtml" in books.builders
     # The manifest's list of installed packages (0,4 s), read while the books are built.
     threading.Thread(target=manifest.environment, daemon=True).start()
     if with_pdf:  # the website links the PDF: printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    src = _variant(assembled, books / "report", values)
+    src = _variant(assembled, folder / "report", values)
     log.info("building the " + ("single page, then the website" if with_pdf else "website") + " (jupyter-book)")
     books.start(src)
     content = _print(inputs, books.result("singlehtml"), out, epoch, cache, printer) if with_pdf else {}
