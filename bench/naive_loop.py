@@ -16,8 +16,9 @@ one after the other, nothing cached and nothing in parallel.
     municipality, data_dir, plan_path, commentary_dir, results_dir, book_output=True; as a YAML file, so
     that the municipality stays a string). After each notebook, followup.notebooks.tidy_executed hides the
     cell papermill injects (as the build does; otherwise every chapter would show its parameters). Then it
-    writes the results files and fills _config.yml's MyST substitutions (followup.book.substitutions, and the
-    appendix's: followup.results.write, followup.book.appendix_substitutions), so that the pages are complete.
+    writes the results files (and copies the downloads into the book's filer/, which the website links) and
+    fills _config.yml's MyST substitutions (followup.book.substitutions, and the appendix's:
+    followup.results.write, followup.book.appendix_substitutions), so that the pages are complete.
 (b) It runs `.venv/bin/jupyter-book build BOOK --builder html`, then `--builder singlehtml` (without -W:
     warnings are fine here).
 (c) It prints the single page to PDF with the headless Chromium command line (`chromium --headless
@@ -205,6 +206,9 @@ def configure(inputs, project: Path, work: Path, chapters: Path, docs: dict) -> 
     try:
         values = results.input_values(inputs.data, inputs.plan, inputs.slugs, inputs.year)
         files = results.write(docs, values, inputs.year, work / "out", epoch)
+        (work / "book" / "filer").mkdir(exist_ok=True)
+        for path in files.values():  # the website's download links point here
+            shutil.copy2(path, work / "book" / "filer" / path.name)
         recorded = {rel: sha256_file(project / rel) for rel in input_files(inputs)}
         git = manifest.git_info(project)
         extra = book.appendix_substitutions(inputs, recorded, chapters, work / "out", files, docs, git)

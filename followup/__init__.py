@@ -23,7 +23,7 @@ line (no import runs back up; a test checks that the import graph has no cycle):
     cache                               the executed notebooks' cache, keyed by what each notebook reads
     book, execute, pdf, manifest,       the book's assembly (config, pages, appendix, print CSS); papermill in
     jupyter_book_cli                    parallel; Chromium's print; the build manifest; `jupyter-book` as the
-                                        build starts it (a process started ahead of time per Sphinx builder)
+                                        build starts it (one process started ahead of time for the book's builds)
     runs                                one run at a time, interrupts, clean-up after a killed run
     steps, build                        the steps of a build in its staging folder (execute, assemble, print);
                                         the build's orchestration: one run at a time, the processes it starts

@@ -388,7 +388,7 @@ def filled_pages(book: Path, values: dict[str, str]) -> dict[Path, str]:
 
 @functools.cache
 def _fact(expression: str):
-    """A fact's template, compiled once per process (the website's and the single page's facts share them)."""
+    """A fact's template, compiled once per process."""
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -79,13 +79,13 @@ def _arguments(book: Path, builder: str) -> list[str]:
     return ["build", str(book), "--builder", builder, "-W", "-n", "--keep-going", "-q"]
 
 
-def _failed(book: Path, builder: str, output: str) -> BuildError:
+def _failed(book: Path, builder: str, output: str, what: str = "failed") -> BuildError:
     # Start the next build of this book from nothing rather than from a state a failed build left.
     shutil.rmtree(book / "_build", ignore_errors=True)
     out = without_ansi(output)
     lines = [line for line in out.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
     shown = (lines or out.splitlines()[-20:])[:40]
-    return BuildError(f"jupyter-book build ({builder}) failed:\n" + "\n".join(shown))
+    return BuildError(f"jupyter-book build ({builder}) {what}:\n" + "\n".join(shown))
 
 
 class Builder:
@@ -133,30 +133,40 @@ class Builder:
         self.proc.stdin.close()
         return self
 
+    def _read_statuses(self, until: str | None = None) -> None:
+        while until not in self._ended:
+            line = self._statuses.readline()
+            if not line:  # the process has ended
+                return
+            self._ended[self.builders[len(self._ended)]] = int(line)
+
     def result(self, builder: str) -> Path:
         """Wait for this builder's build; its output folder, or BuildError with Sphinx's warnings."""
-        while builder not in self._ended:
-            line = self._statuses.readline()
-            if not line:  # the process ended before this build did (an earlier build failed, or it died)
-                break
-            self._ended[self.builders[len(self._ended)]] = int(line)
+        self._read_statuses(until=builder)
         code = self._ended.get(builder)
-        if code is None:
-            code = self.proc.wait() or 1
         if code != 0:
             self.proc.wait()
             self.log.seek(0)
-            raise _failed(self.book, builder, self.log.read().decode("utf-8", "replace"))
+            output = self.log.read().decode("utf-8", "replace")
+            if code is None:  # an earlier build failed, or the process died
+                raise _failed(self.book, builder, output, "did not finish")
+            raise _failed(self.book, builder, output)
         return self.book / "_build" / builder
 
     def stop(self) -> None:
-        """End the process if it is still there (a run that failed, or builds never used)."""
+        """End the process if it is still there (a run that failed, or builds never used); the output of a build
+        it stopped is removed."""
         with self._lock:
             self._stopped = True
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.kill()
                 self.proc.wait()
+                self._read_statuses()
+                # A build stopped while it wrote leaves pages that look current to the next one: they go.
+                for builder in self.builders if self.book is not None else ():
+                    if builder not in self._ended:
+                        shutil.rmtree(self.book / "_build" / builder, ignore_errors=True)
             if not self.proc.stdin.closed:
                 self.proc.stdin.close()
         if self._statuses is not None:

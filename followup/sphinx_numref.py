@@ -38,7 +38,7 @@ class NumrefOnceDomain(StandardDomain):
 
     def _resolve_numref_xref(self, env, fromdocname, builder, typ, target, node, contnode):
         if self._copies is None:
-            self._copies = {}  # (one build per process, after the pages are read: the copies stay current)
+            self._copies = {}  # (each build has domains of its own, used after the pages are read: current)
         once = _OnceEnvironment(env, self._copies)
         return super()._resolve_numref_xref(once, fromdocname, builder, typ, target, node, contnode)
 

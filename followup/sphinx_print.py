@@ -6,10 +6,13 @@ built from the website's pages (both builders share Sphinx's state, see followup
 taken out of each page as the single page is assembled, before its references are resolved: Sphinx neither
 resolves nor writes them, and Chromium never lays them out (the same PDF, from a page about half the size).
 Nor does the single page get a search index (about 0,3 s of every build of it): nobody searches a page that is
-printed.
+printed. Built before the website from the same state, it also removes the website's output of every page it
+found changed (read again, or with figures renumbered), which the website's build then writes again.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.builders.singlehtml import SingleFileHTMLBuilder
@@ -34,6 +37,16 @@ class SinglePage(SingleFileHTMLBuilder):
     appendix has about 40 of them) instead of unpickling the target's page again (followup.sphinx_numref)."""
 
     search = False
+
+    def write(self, build_docnames, updated_docnames, method="update") -> None:
+        # The website is built next from the same saved state (followup.steps._books): it reads nothing again
+        # and rewrites a page only when the page's file is newer than its output. A page this build found
+        # changed without a new file (its figures renumbered by a change before it) would keep its old
+        # numbers on the website: its output there goes, so that the website's build writes it again.
+        website = Path(self.outdir).parent / "html"
+        for docname in updated_docnames:
+            (website / f"{docname}.html").unlink(missing_ok=True)
+        super().write(build_docnames, updated_docnames, method)
 
     def assemble_doctree(self) -> nodes.document:
         env = self.env

@@ -1,7 +1,7 @@
 """A small Sphinx extension: the theme's Jinja templates are compiled once, not in every build.
 
 Sphinx compiles every HTML template it renders (the pydata and book themes use about forty) in each build:
-a few tenths of a second of every incremental build, in both book builders. Jinja's bytecode cache keeps the
+a few tenths of a second of every incremental build, in both of the book's builds. Jinja's bytecode cache keeps the
 compiled templates between builds, in the book's own build folder (`_build/.jinja/`, beside Sphinx's saved
 state); an entry is keyed by the template's name and source, so a changed template is compiled again.
 """
