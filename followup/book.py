@@ -348,7 +348,7 @@ def _version(package: str) -> str | None:
 
 def write_book_config(inputs: Inputs, src: Path, dest: Path) -> None:
     """The staged _config.yml: the committed one with this build's title and, for example data, banner. It
-    carries no per-build facts (they are written into the pages, `fill_pages`): a changed configuration
+    carries no per-build facts (they are written into the pages, `filled_pages`): a changed configuration
     would make Sphinx read every page again."""
     config = yaml.safe_load(src.read_text(encoding="utf-8"))
     config["title"] = report_title(inputs)
@@ -393,12 +393,6 @@ def _fact(expression: str):
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
     return env.from_string("{{" + expression + "}}")
-
-
-def fill_pages(book: Path, values: dict[str, str]) -> None:
-    """Write this build's facts into the book's Markdown pages, in place (see `filled_pages`)."""
-    for rel, text in filled_pages(book, values).items():
-        (book / rel).write_text(text, encoding="utf-8")
 
 
 def sync(src: Path, dest: Path, replaced: dict[Path, str] | None = None) -> int:

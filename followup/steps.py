@@ -255,7 +255,8 @@ def _books(
     threading.Thread(target=manifest.environment, daemon=True).start()
     if with_pdf:  # the website links the PDF: printed meanwhile, and put in place after (`_place_pdf`)
         (assembled / "filer" / pdf_name).write_bytes(b"%PDF-1.7\n% the report's PDF is put here after its print\n")
-    src = _variant(assembled, folder / "report", values)
+    src = folder / "report"
+    book.sync(assembled, src, book.filled_pages(assembled, values))  # the pages with this build's facts
     log.info("building the " + ("single page, then the website" if with_pdf else "website") + " (jupyter-book)")
     books.start(src)
     content = _print(inputs, books.result("singlehtml"), out, epoch, cache, printer) if with_pdf else {}
@@ -263,12 +264,6 @@ def _books(
     if with_pdf:
         _place_pdf(out / "html", out / "pdf" / pdf_name)
     return content
-
-
-def _variant(assembled: Path, stable: Path, values: dict) -> Path:
-    """The assembled book with these facts written into its pages, synced into its stable folder."""
-    book.sync(assembled, stable, book.filled_pages(assembled, values))
-    return stable
 
 
 def _place_pdf(html: Path, pdf_path: Path) -> None:

@@ -2,7 +2,7 @@
 areas' recorded results documents (the same ones the overview reads) and from last year's published results.
 
 Everything here is a number or a sentence made from those documents; nothing is typed by hand. The start
-page gets it through `followup.book.substitutions` (`fill_pages`): no notebook is executed for it.
+page gets it through `followup.book.substitutions` (`filled_pages`): no notebook is executed for it.
 
 - `glance`: every goal area's shown verdict (symbol and word, and a colour class: never colour alone);
 - `counts` and `count_sentence`: the indicators met / partly met / not met / not assessable, with the pace

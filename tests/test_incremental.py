@@ -191,13 +191,13 @@ def test_sync_rewrites_changed_files_with_a_fresh_time_and_keeps_the_rest(tmp_pa
     assert (dest / "_build" / "html").is_dir()
 
 
-def test_fill_pages_renders_substitutions_and_names_an_unknown_one(tmp_path):
+def test_filled_pages_renders_substitutions_and_names_an_unknown_one(tmp_path):
     (tmp_path / "index.md").write_text("# {{ title }}\n\nJämfört med {{ comparison | lower }}.\n", encoding="utf-8")
-    book.fill_pages(tmp_path, {"title": "Rapport", "comparison": "Riket"})
-    assert (tmp_path / "index.md").read_text(encoding="utf-8") == "# Rapport\n\nJämfört med riket.\n"
+    values = {"title": "Rapport", "comparison": "Riket"}
+    assert book.filled_pages(tmp_path, values) == {Path("index.md"): "# Rapport\n\nJämfört med riket.\n"}
     (tmp_path / "other.md").write_text("{{ missing }}\n", encoding="utf-8")
     with pytest.raises(Exception, match=r"other.md: \{\{ missing \}\}"):
-        book.fill_pages(tmp_path, {})
+        book.filled_pages(tmp_path, values)
 
 
 # ---------------------------------------------------------------- the no-change check
